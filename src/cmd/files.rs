@@ -1,0 +1,23 @@
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::export::table::{write_table, TableFormat};
+use crate::store::{Access, Store};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
+}
+
+pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
+    let store = Store::open(db, Access::ReadOnly)?;
+    let mut out = io::stdout().lock();
+    write_table(&mut out, &store.files()?, args.format)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,44 @@
+use std::io;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod cli;
+mod cmd;
+mod export;
+mod parse;
+mod source;
+mod store;
+mod zone;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Ingest(args) => cmd::ingest::run(&cli.db, args),
+        cli::Command::Files(args) => cmd::files::run(&cli.db, args),
+        cli::Command::Events(args) => cmd::events::run(&cli.db, args),
+        cli::Command::Export(args) => cmd::export::run(&cli.db, args),
+        cli::Command::Completions(args) => cmd::completions::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("miq-memlog: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `miq-memlog export | head` closes the pipe early: that is success, not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
+            || cause
+                .downcast_ref::<csv::Error>()
+                .is_some_and(|e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == io::ErrorKind::BrokenPipe))
+    })
+}

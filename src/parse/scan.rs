@@ -1,0 +1,297 @@
+//! Finds candidate lines in a stream of log bytes.
+//!
+//! The whole buffer is searched at once for the trigger literals (SIMD
+//! multi-literal search); only the lines around a hit are looked at, so noise
+//! lines are never split, validated or matched one by one. Lines longer than the
+//! buffer are skipped in bounded memory unless their head holds a trigger.
+
+use std::io::{self, Read};
+
+use aho_corasick::AhoCorasick;
+use memchr::{memchr, memrchr};
+
+use super::line::TRIGGERS;
+
+/// Bytes read at a time; also the longest line looked at without growing.
+const BLOCK: usize = 1 << 20;
+/// The longest candidate line kept whole; a longer one is rejected, not stored.
+pub const MAX_CANDIDATE_LINE: usize = 16 << 20;
+
+/// What the scanner hands on.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Candidate<'a> {
+    /// A complete line (without its `\n` or `\r\n`) that holds a trigger literal.
+    Line { line_no: u64, bytes: &'a [u8] },
+    /// A line with a trigger in its head but longer than [`MAX_CANDIDATE_LINE`].
+    TooLong { line_no: u64 },
+}
+
+/// Totals of one scan.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ScanStats {
+    /// Lines read, a torn last line included.
+    pub lines: u64,
+    /// The last line had no newline: a copy cut mid-write. It is never handed on.
+    pub torn_last_line: bool,
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+pub struct Scanner {
+    triggers: AhoCorasick,
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scanner {
+    pub fn new() -> Scanner {
+        let triggers = AhoCorasick::new(TRIGGERS).expect("trigger literals build an automaton");
+        Scanner { triggers }
+    }
+
+    /// Reads `input` to its end, calling `on_candidate` for each candidate line in order.
+    pub fn scan<R: Read>(
+        &self,
+        mut input: R,
+        mut on_candidate: impl FnMut(Candidate<'_>),
+    ) -> io::Result<ScanStats> {
+        let mut stats = ScanStats::default();
+        let mut buf = vec![0u8; BLOCK];
+        let mut len = 0;
+        let mut eof = false;
+        loop {
+            while len < buf.len() && !eof {
+                match input.read(&mut buf[len..]) {
+                    Ok(0) => eof = true,
+                    Ok(n) => {
+                        len += n;
+                        stats.bytes += n as u64;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            let complete = match memrchr(b'\n', &buf[..len]) {
+                Some(i) => i + 1,
+                None if eof => 0,
+                None => {
+                    // A line longer than the buffer: grow for a candidate, else skip it.
+                    let head = &buf[..len];
+                    let candidate = head.starts_with(b"[----] ") && self.triggers.is_match(head);
+                    if candidate && buf.len() < MAX_CANDIDATE_LINE {
+                        buf.resize(buf.len() * 2, 0);
+                        continue;
+                    }
+                    stats.lines += 1;
+                    if candidate {
+                        on_candidate(Candidate::TooLong {
+                            line_no: stats.lines,
+                        });
+                    }
+                    let (rest, found_end) = skip_line(&mut input, &mut buf, &mut stats)?;
+                    if !found_end {
+                        stats.torn_last_line = true;
+                        return Ok(stats);
+                    }
+                    len = rest;
+                    shrink(&mut buf, len);
+                    continue;
+                }
+            };
+            self.scan_lines(&buf[..complete], stats.lines, &mut on_candidate);
+            stats.lines += bytecount::count(&buf[..complete], b'\n') as u64;
+            if eof {
+                if complete < len {
+                    stats.lines += 1;
+                    stats.torn_last_line = true;
+                }
+                return Ok(stats);
+            }
+            buf.copy_within(complete..len, 0);
+            len -= complete;
+            shrink(&mut buf, len);
+        }
+    }
+
+    /// Hands on each line of `region` (whole lines, ending in `\n`) that holds a trigger.
+    fn scan_lines(
+        &self,
+        region: &[u8],
+        lines_before: u64,
+        on_candidate: &mut impl FnMut(Candidate<'_>),
+    ) {
+        let mut counted_to = 0;
+        let mut line_no = lines_before;
+        let mut next_line_start = 0;
+        for hit in self.triggers.find_iter(region) {
+            if hit.start() < next_line_start {
+                continue;
+            }
+            let start = memrchr(b'\n', &region[..hit.start()]).map_or(0, |i| i + 1);
+            let end =
+                memchr(b'\n', &region[hit.start()..]).map_or(region.len(), |i| hit.start() + i);
+            line_no += bytecount::count(&region[counted_to..start], b'\n') as u64;
+            counted_to = start;
+            let bytes = &region[start..end];
+            let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            on_candidate(Candidate::Line {
+                line_no: line_no + 1,
+                bytes,
+            });
+            next_line_start = end + 1;
+        }
+    }
+}
+
+/// Gives back what a long line grew the buffer to, once its bytes are gone.
+fn shrink(buf: &mut Vec<u8>, len: usize) {
+    if buf.len() > BLOCK && len <= BLOCK / 2 {
+        buf.truncate(BLOCK);
+        buf.shrink_to_fit();
+    }
+}
+
+/// Discards input up to and including the next newline. The bytes after it are
+/// moved to the front of `buf`; returns how many, and whether a newline was found.
+fn skip_line<R: Read>(
+    input: &mut R,
+    buf: &mut [u8],
+    stats: &mut ScanStats,
+) -> io::Result<(usize, bool)> {
+    loop {
+        let n = match input.read(buf) {
+            Ok(0) => return Ok((0, false)),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        stats.bytes += n as u64;
+        if let Some(i) = memchr(b'\n', &buf[..n]) {
+            buf.copy_within(i + 1..n, 0);
+            return Ok((n - i - 1, true));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidates(input: &[u8]) -> (Vec<(u64, String)>, ScanStats) {
+        let mut found = Vec::new();
+        let stats = Scanner::new()
+            .scan(input, |c| match c {
+                Candidate::Line { line_no, bytes } => {
+                    found.push((line_no, String::from_utf8_lossy(bytes).into_owned()))
+                }
+                Candidate::TooLong { line_no } => found.push((line_no, "<too long>".into())),
+            })
+            .unwrap();
+        (found, stats)
+    }
+
+    /// A reader that hands out at most `step` bytes per read, to cross block edges.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn finds_candidate_lines_with_their_numbers() {
+        let input = b"noise\n[----] a Memory Info XXXX 1\nnoise\r\nx Process Info: Process info: twice\r\nlast exceeded limit [ torn";
+        let (found, stats) = candidates(input);
+        assert_eq!(
+            found,
+            vec![
+                (2, "[----] a Memory Info XXXX 1".to_string()),
+                (4, "x Process Info: Process info: twice".to_string()),
+            ]
+        );
+        assert_eq!(stats.lines, 5);
+        assert!(stats.torn_last_line);
+        assert_eq!(stats.bytes, input.len() as u64);
+    }
+
+    #[test]
+    fn same_result_whatever_the_read_sizes() {
+        let mut input = Vec::new();
+        for i in 0..5000 {
+            input
+                .extend_from_slice(format!("[----] line {i} {}\n", "n".repeat(i % 700)).as_bytes());
+            if i % 97 == 0 {
+                input.extend_from_slice(format!("[----] Worker started: {i}\n").as_bytes());
+            }
+        }
+        let (whole, stats) = candidates(&input);
+        assert_eq!(whole.len(), 52);
+        assert_eq!(stats.lines, 5052);
+        assert!(!stats.torn_last_line);
+        for step in [1, 7, 4096, 65_537] {
+            let mut found = Vec::new();
+            let s = Scanner::new()
+                .scan(Trickle { data: &input, step }, |c| {
+                    if let Candidate::Line { line_no, bytes } = c {
+                        found.push((line_no, String::from_utf8_lossy(bytes).into_owned()));
+                    }
+                })
+                .unwrap();
+            assert_eq!(found, whole, "step {step}");
+            assert_eq!(s, stats);
+        }
+    }
+
+    #[test]
+    fn long_lines_are_skipped_or_kept_by_their_head() {
+        let mut input = Vec::new();
+        input.extend_from_slice(b"[----] short Worker started: a\n");
+        input.extend_from_slice(&vec![b'x'; 5 * BLOCK + 3]);
+        input.extend_from_slice(b" Memory Info XXXX deep inside noise\n");
+        let long_candidate = format!("[----] Memory Info XXXX {}", "y".repeat(3 * BLOCK));
+        input.extend_from_slice(long_candidate.as_bytes());
+        input.extend_from_slice(b"\n[----] after Worker started: b\n");
+        let (found, stats) = candidates(&input);
+        assert_eq!(found.len(), 3);
+        assert_eq!(found[0].0, 1);
+        assert_eq!(found[1], (3, long_candidate));
+        assert_eq!(found[2], (4, "[----] after Worker started: b".to_string()));
+        assert_eq!(stats.lines, 4);
+    }
+
+    #[test]
+    fn candidates_beyond_the_limit_are_reported_too_long() {
+        let mut input = b"[----] Memory Info XXXX ".to_vec();
+        input.extend_from_slice(&vec![b'z'; MAX_CANDIDATE_LINE + 10]);
+        input.extend_from_slice(b"\n[----] Worker started: c\nnoise");
+        let (found, stats) = candidates(&input);
+        assert_eq!(
+            found,
+            vec![
+                (1, "<too long>".to_string()),
+                (2, "[----] Worker started: c".to_string())
+            ]
+        );
+        assert_eq!(stats.lines, 3);
+        assert!(stats.torn_last_line);
+    }
+
+    #[test]
+    fn empty_and_newline_only_inputs() {
+        assert_eq!(candidates(b"").1, ScanStats::default());
+        let (found, stats) = candidates(b"\n\n");
+        assert!(found.is_empty());
+        assert_eq!((stats.lines, stats.torn_last_line), (2, false));
+    }
+}

@@ -1,0 +1,328 @@
+//! Input files: finding them under the paths given, telling logs from heap
+//! dumps, and reading a log's bytes (plain or gzip) while hashing them.
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::{self, JoinHandle};
+
+use anyhow::{anyhow, Context, Result};
+use flate2::bufread::MultiGzDecoder;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+
+use crate::parse::dump::{parse_dump_name, DumpName};
+
+#[derive(Debug, Clone)]
+pub enum InputKind {
+    Log,
+    Dump(DumpName),
+}
+
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    pub path: PathBuf,
+    /// Which of the paths given this file was found under.
+    pub root: usize,
+    pub size: u64,
+    pub kind: InputKind,
+}
+
+impl InputFile {
+    pub fn shown(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    pub fn file_name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+fn classify(path: &Path, root: usize, size: u64) -> InputFile {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let kind = parse_dump_name(&name).map_or(InputKind::Log, InputKind::Dump);
+    InputFile {
+        path: path.to_path_buf(),
+        root,
+        size,
+        kind,
+    }
+}
+
+/// Files found under a folder are taken when their name holds `.log` (evm.log,
+/// evm.log-20170301.gz) or is a heap dump's; files named directly are always taken.
+fn wanted_in_folder(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    name.contains(".log") || parse_dump_name(&name).is_some()
+}
+
+/// Expands the paths given into input files, folders walked recursively in name
+/// order. A path that cannot be read is an error of its own; the rest go on.
+pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<anyhow::Error>) {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen_files = HashSet::new();
+    let mut seen_dirs = HashSet::new();
+    for (root, path) in paths.iter().enumerate() {
+        match fs::metadata(path) {
+            Err(e) => errors.push(anyhow!("{}: {e}", path.display())),
+            Ok(meta) if meta.is_dir() => {
+                let mut walk = Walk {
+                    root,
+                    seen_dirs: &mut seen_dirs,
+                    seen_files: &mut seen_files,
+                    found: &mut found,
+                    errors: &mut errors,
+                };
+                walk.dir(path);
+            }
+            Ok(meta) => {
+                if seen_files.insert(fs::canonicalize(path).unwrap_or_else(|_| path.clone())) {
+                    found.push(classify(path, root, meta.len()));
+                }
+            }
+        }
+    }
+    (found, errors)
+}
+
+struct Walk<'a> {
+    root: usize,
+    seen_dirs: &'a mut HashSet<PathBuf>,
+    seen_files: &'a mut HashSet<PathBuf>,
+    found: &'a mut Vec<InputFile>,
+    errors: &'a mut Vec<anyhow::Error>,
+}
+
+impl Walk<'_> {
+    fn dir(&mut self, dir: &Path) {
+        // Symbolic links are followed; a folder reached twice (a link loop) is walked once.
+        let canonical = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        if !self.seen_dirs.insert(canonical) {
+            return;
+        }
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => return self.errors.push(anyhow!("{}: {e}", dir.display())),
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            match fs::metadata(&path) {
+                Err(e) => self.errors.push(anyhow!("{}: {e}", path.display())),
+                Ok(meta) if meta.is_dir() => self.dir(&path),
+                Ok(meta) if meta.is_file() && wanted_in_folder(&path) => {
+                    if self
+                        .seen_files
+                        .insert(fs::canonicalize(&path).unwrap_or_else(|_| path.clone()))
+                    {
+                        self.found.push(classify(&path, self.root, meta.len()));
+                    }
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+}
+
+/// Cheap identity: size plus a hash of the first and last 64 KiB. Files whose
+/// quick key is unknown to the database are certainly new.
+pub fn quick_key(path: &Path) -> io::Result<String> {
+    const EDGE: u64 = 64 * 1024;
+    let mut file = File::open(path)?;
+    let size = file.metadata()?.len();
+    let mut head = Vec::with_capacity(EDGE as usize);
+    (&mut file).take(EDGE).read_to_end(&mut head)?;
+    let mut tail = Vec::with_capacity(EDGE as usize);
+    if size > EDGE {
+        file.seek(SeekFrom::Start(size.saturating_sub(EDGE).max(EDGE)))?;
+        file.take(EDGE).read_to_end(&mut tail)?;
+    }
+    Ok(format!(
+        "{size}:{:016x}:{:016x}",
+        xxh3_64(&head),
+        xxh3_64(&tail)
+    ))
+}
+
+/// The content hash stored per file: xxh3-128 of its bytes, as hex.
+pub fn content_hash(path: &Path) -> io::Result<String> {
+    let mut reader = HashingReader::new(File::open(path)?, |_| {});
+    io::copy(&mut reader, &mut io::sink())?;
+    Ok(reader.hex_digest())
+}
+
+/// Passes bytes through while hashing them and reporting progress.
+pub struct HashingReader<R, P> {
+    inner: R,
+    hasher: Xxh3,
+    progress: P,
+}
+
+impl<R: Read, P: FnMut(u64)> HashingReader<R, P> {
+    pub fn new(inner: R, progress: P) -> Self {
+        HashingReader {
+            inner,
+            hasher: Xxh3::new(),
+            progress,
+        }
+    }
+
+    pub fn hex_digest(&self) -> String {
+        format!("{:032x}", self.hasher.digest128())
+    }
+}
+
+impl<R: Read, P: FnMut(u64)> Read for HashingReader<R, P> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        (self.progress)(n as u64);
+        Ok(n)
+    }
+}
+
+/// How the bytes of a log file were read, known once they all were.
+#[derive(Debug, Clone)]
+pub struct ReadSummary {
+    pub hash: String,
+    pub compressed: bool,
+    /// The gzip stream ended early and `--accept-truncated` kept what came before.
+    pub truncated: bool,
+}
+
+const BLOCK: usize = 1 << 20;
+
+/// Reads (and inflates) a log file on a thread of its own, handing decoded blocks
+/// over a bounded channel, so inflating and parsing run side by side.
+pub struct LogBytes {
+    blocks: Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    at: usize,
+    reader: Option<JoinHandle<io::Result<ReadSummary>>>,
+}
+
+impl LogBytes {
+    pub fn open(
+        path: &Path,
+        accept_truncated: bool,
+        progress: impl FnMut(u64) + Send + 'static,
+    ) -> Result<LogBytes> {
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let (tx, rx) = sync_channel(4);
+        let reader = thread::Builder::new()
+            .name("read".into())
+            .spawn(move || read_blocks(file, accept_truncated, progress, tx))?;
+        Ok(LogBytes {
+            blocks: rx,
+            current: Vec::new(),
+            at: 0,
+            reader: Some(reader),
+        })
+    }
+
+    /// Waits for the reading thread and returns what it found.
+    pub fn finish(mut self) -> io::Result<ReadSummary> {
+        drop(std::mem::replace(&mut self.blocks, sync_channel(0).1));
+        match self.reader.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            _ => Err(io::Error::other("the reading thread stopped unexpectedly")),
+        }
+    }
+}
+
+impl Read for LogBytes {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.current.len() {
+            match self.blocks.recv() {
+                Ok(Ok(block)) => {
+                    self.current = block;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.current.len() - self.at);
+        out[..n].copy_from_slice(&self.current[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+fn read_blocks(
+    file: File,
+    accept_truncated: bool,
+    progress: impl FnMut(u64),
+    tx: SyncSender<io::Result<Vec<u8>>>,
+) -> io::Result<ReadSummary> {
+    let mut raw = BufReader::with_capacity(256 * 1024, HashingReader::new(file, progress));
+    let compressed = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let mut truncated = false;
+    if compressed {
+        let mut gz = MultiGzDecoder::new(raw);
+        match pump(&mut gz, &tx) {
+            Ok(()) => {}
+            Err(e) if accept_truncated && e.kind() == io::ErrorKind::UnexpectedEof => {
+                truncated = true
+            }
+            Err(e) => {
+                let reason = io::Error::new(e.kind(), format!("gzip: {e}"));
+                let _ = tx.send(Err(io::Error::new(e.kind(), reason.to_string())));
+                return Err(reason);
+            }
+        }
+        raw = gz.into_inner();
+    } else if let Err(e) = pump(&mut raw, &tx) {
+        let _ = tx.send(Err(io::Error::new(e.kind(), e.to_string())));
+        return Err(e);
+    }
+    drop(tx);
+    // Whatever the decoder left unread still belongs to the file's hash.
+    io::copy(&mut raw, &mut io::sink())?;
+    Ok(ReadSummary {
+        hash: raw.get_ref().hex_digest(),
+        compressed,
+        truncated,
+    })
+}
+
+/// Copies `from` into blocks on the channel until its end; stops quietly when the
+/// receiving side has gone (it failed and needs no more).
+fn pump(from: &mut impl Read, tx: &SyncSender<io::Result<Vec<u8>>>) -> io::Result<()> {
+    loop {
+        let mut block = vec![0u8; BLOCK];
+        let mut len = 0;
+        while len < BLOCK {
+            match from.read(&mut block[len..]) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    if len > 0 {
+                        block.truncate(len);
+                        let _ = tx.send(Ok(block));
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        if len == 0 {
+            return Ok(());
+        }
+        block.truncate(len);
+        if tx.send(Ok(block)).is_err() {
+            return Ok(());
+        }
+    }
+}

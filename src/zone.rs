@@ -1,0 +1,232 @@
+//! Appliance time zones: what `--tz` names, and what a log's heartbeats reveal.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDateTime, Offset, TimeZone};
+use chrono_tz::Tz;
+
+/// A zone that maps local wall-clock times to UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    /// A fixed offset east of UTC, in seconds.
+    Fixed(i32),
+    /// An IANA zone, daylight saving included.
+    Named(Tz),
+}
+
+/// What `--tz` asks for on ingest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneChoice {
+    /// Infer each file's offset from its `Last Heartbeat [.. UTC]` fields.
+    Auto,
+    Given(Zone),
+}
+
+pub const UTC: Zone = Zone::Fixed(0);
+
+impl FromStr for Zone {
+    type Err = String;
+
+    /// `UTC`, `Z`, `+HH:MM`, `-HH:MM`, `+HHMM`, `+HH`, or an IANA name.
+    fn from_str(s: &str) -> Result<Zone, String> {
+        if s.eq_ignore_ascii_case("utc") || s == "Z" {
+            return Ok(UTC);
+        }
+        if let Some(sign) = s
+            .strip_prefix('+')
+            .map(|r| (1, r))
+            .or_else(|| s.strip_prefix('-').map(|r| (-1, r)))
+        {
+            let (sign, rest) = sign;
+            let digits: String = rest.chars().filter(|c| *c != ':').collect();
+            let ok = digits.len() == 2 || digits.len() == 4;
+            if ok && digits.bytes().all(|b| b.is_ascii_digit()) {
+                let hours: i32 = digits[..2].parse().unwrap_or(99);
+                let minutes: i32 = if digits.len() == 4 {
+                    digits[2..].parse().unwrap_or(99)
+                } else {
+                    0
+                };
+                if hours <= 14
+                    && minutes < 60
+                    && (rest.len() == digits.len() || rest.find(':') == Some(2))
+                {
+                    return Ok(Zone::Fixed(sign * (hours * 3600 + minutes * 60)));
+                }
+            }
+            return Err(format!(
+                "invalid UTC offset '{s}' (expected +HH:MM or -HH:MM)"
+            ));
+        }
+        s.parse::<Tz>()
+            .map(Zone::Named)
+            .map_err(|_| format!("unknown time zone '{s}' (expected auto, UTC, +HH:MM or an IANA name such as America/New_York)"))
+    }
+}
+
+impl FromStr for ZoneChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ZoneChoice, String> {
+        if s.eq_ignore_ascii_case("auto") {
+            Ok(ZoneChoice::Auto)
+        } else {
+            s.parse().map(ZoneChoice::Given)
+        }
+    }
+}
+
+impl fmt::Display for Zone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Zone::Fixed(0) => f.write_str("UTC"),
+            Zone::Fixed(secs) => {
+                let sign = if secs < 0 { '-' } else { '+' };
+                let abs = secs.abs();
+                write!(f, "{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60)
+            }
+            Zone::Named(tz) => f.write_str(tz.name()),
+        }
+    }
+}
+
+fn naive(us: i64) -> NaiveDateTime {
+    DateTime::from_timestamp_micros(us)
+        .unwrap_or_default()
+        .naive_utc()
+}
+
+impl Zone {
+    /// UTC µs of a local wall-clock time. In a repeated hour (clocks going back) the
+    /// first occurrence is taken; a time in a skipped hour is read with the offset
+    /// in force before the jump.
+    pub fn local_to_utc_us(&self, local_us: i64) -> i64 {
+        match *self {
+            Zone::Fixed(secs) => local_us - secs as i64 * 1_000_000,
+            Zone::Named(tz) => {
+                let local = naive(local_us);
+                match tz.from_local_datetime(&local).earliest() {
+                    Some(t) => t.timestamp_micros(),
+                    None => {
+                        let before =
+                            tz.offset_from_utc_datetime(&(local - chrono::Duration::hours(3)));
+                        local_us - before.fix().local_minus_utc() as i64 * 1_000_000
+                    }
+                }
+            }
+        }
+    }
+
+    /// Local wall-clock µs ("as if UTC") of a UTC time.
+    #[allow(dead_code)]
+    pub fn utc_to_local_us(&self, utc_us: i64) -> i64 {
+        match *self {
+            Zone::Fixed(secs) => utc_us + secs as i64 * 1_000_000,
+            Zone::Named(tz) => {
+                let offset = tz
+                    .offset_from_utc_datetime(&naive(utc_us))
+                    .fix()
+                    .local_minus_utc();
+                utc_us + offset as i64 * 1_000_000
+            }
+        }
+    }
+}
+
+/// Tallies the UTC offsets that heartbeats suggest, rounded to 15 minutes.
+#[derive(Debug, Default, Clone)]
+pub struct OffsetVotes {
+    votes: HashMap<i32, u64>,
+}
+
+const QUARTER_HOUR_US: i64 = 15 * 60 * 1_000_000;
+
+impl OffsetVotes {
+    /// A heartbeat is written a few seconds to a minute before the line that
+    /// reports it, so local line time minus heartbeat UTC is the offset plus a lag.
+    pub fn add(&mut self, line_local_us: i64, heartbeat_utc_us: i64) {
+        let delta = line_local_us - heartbeat_utc_us;
+        let quarters = (delta as f64 / QUARTER_HOUR_US as f64).round() as i64;
+        if quarters.abs() <= 14 * 4 {
+            *self.votes.entry((quarters * 15 * 60) as i32).or_default() += 1;
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.votes.values().sum()
+    }
+
+    /// The offset most heartbeats agree on, with its vote count; ties go to the
+    /// offset closest to UTC.
+    pub fn winner(&self) -> Option<(Zone, u64)> {
+        self.votes
+            .iter()
+            .max_by_key(|(offset, n)| (**n, std::cmp::Reverse(offset.abs()), **offset))
+            .map(|(offset, n)| (Zone::Fixed(*offset), *n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::time::{format_utc_us, parse_datetime};
+
+    fn us(s: &str) -> i64 {
+        parse_datetime(s.as_bytes()).unwrap().0
+    }
+
+    #[test]
+    fn parses_and_names_zones() {
+        assert_eq!("UTC".parse::<Zone>().unwrap(), UTC);
+        assert_eq!("+05:30".parse::<Zone>().unwrap(), Zone::Fixed(19800));
+        assert_eq!("-0400".parse::<Zone>().unwrap(), Zone::Fixed(-14400));
+        assert_eq!("-04".parse::<Zone>().unwrap(), Zone::Fixed(-14400));
+        assert_eq!("+05:30".parse::<Zone>().unwrap().to_string(), "+05:30");
+        assert_eq!("-04:00".parse::<Zone>().unwrap().to_string(), "-04:00");
+        assert_eq!(
+            "America/New_York".parse::<Zone>().unwrap().to_string(),
+            "America/New_York"
+        );
+        assert_eq!("auto".parse::<ZoneChoice>().unwrap(), ZoneChoice::Auto);
+        for bad in ["+25:00", "+5:3", "-04:0", "Mars/Olympus", "+ab:cd", ""] {
+            assert!(bad.parse::<Zone>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn converts_with_daylight_saving() {
+        let ny: Zone = "America/New_York".parse().unwrap();
+        let summer = ny.local_to_utc_us(us("2017-08-11T19:06:20.000000"));
+        assert_eq!(format_utc_us(summer), "2017-08-11T23:06:20.000000Z");
+        let winter = ny.local_to_utc_us(us("2017-03-01T19:06:20.000000"));
+        assert_eq!(format_utc_us(winter), "2017-03-02T00:06:20.000000Z");
+        assert_eq!(ny.utc_to_local_us(summer), us("2017-08-11T19:06:20.000000"));
+        // 02:30 does not exist on 2017-03-12 in New York: read with the EST offset.
+        let gap = ny.local_to_utc_us(us("2017-03-12T02:30:00.000000"));
+        assert_eq!(format_utc_us(gap), "2017-03-12T07:30:00.000000Z");
+        // 01:30 happens twice on 2017-11-05: the first (EDT) is taken.
+        let twice = ny.local_to_utc_us(us("2017-11-05T01:30:00.000000"));
+        assert_eq!(format_utc_us(twice), "2017-11-05T05:30:00.000000Z");
+        let fixed = Zone::Fixed(-14400);
+        assert_eq!(fixed.local_to_utc_us(0), 14_400_000_000);
+        assert_eq!(fixed.utc_to_local_us(14_400_000_000), 0);
+    }
+
+    #[test]
+    fn infers_offsets_from_heartbeats() {
+        let mut votes = OffsetVotes::default();
+        assert_eq!(votes.winner(), None);
+        // EDT: line 19:06:20 local, heartbeat 23:06:19 UTC.
+        votes.add(us("2017-08-11T19:06:20.0"), us("2017-08-11T23:06:19.0"));
+        votes.add(us("2017-08-11T19:11:20.0"), us("2017-08-11T23:10:31.0"));
+        // A hung worker's stale heartbeat votes elsewhere and loses.
+        votes.add(us("2017-08-11T19:16:20.0"), us("2017-08-11T22:46:00.0"));
+        assert_eq!(votes.winner(), Some((Zone::Fixed(-4 * 3600), 2)));
+        assert_eq!(votes.total(), 3);
+        let mut india = OffsetVotes::default();
+        india.add(us("2017-08-11T10:00:40.0"), us("2017-08-11T04:30:00.0"));
+        assert_eq!(india.winner().unwrap().0.to_string(), "+05:30");
+    }
+}
