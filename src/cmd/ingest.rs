@@ -1,12 +1,12 @@
 //! `ingest`: files -> parse (one thread per file, up to the core count) -> one
 //! writer (this thread) that stages records and commits each file whole.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
-use std::sync::Mutex;
 use std::thread;
 
 use anyhow::{Context, Result};
@@ -227,20 +227,19 @@ fn ingest_logs(
         .jobs
         .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, logs.len());
-    let queue: Mutex<VecDeque<usize>> = Mutex::new((0..logs.len()).collect());
+    let next = AtomicUsize::new(0);
     let scanner = Scanner::new();
     let (tx, rx) = sync_channel::<Message>(64);
     thread::scope(|scope| -> Result<()> {
         for _ in 0..jobs {
             let tx = tx.clone();
-            let (queue, scanner) = (&queue, &scanner);
+            let (next, scanner) = (&next, &scanner);
             scope.spawn(move || loop {
-                let Some(seq) = queue.lock().ok().and_then(|mut q| q.pop_front()) else {
-                    break;
-                };
+                let seq = next.fetch_add(1, Ordering::Relaxed);
+                let Some(file) = logs.get(seq) else { break };
                 if !parse_one(
                     seq,
-                    &logs[seq],
+                    file,
                     args.accept_truncated,
                     known,
                     scanner,
@@ -255,11 +254,11 @@ fn ingest_logs(
         // Reports come out in input order, whatever order files finish in.
         let mut reports: BTreeMap<usize, String> = BTreeMap::new();
         let mut next_report = 0;
-        let mut failed_seqs: HashMap<usize, ()> = HashMap::new();
+        let mut failed_seqs: HashSet<usize> = HashSet::new();
         for message in rx {
             let (seq, report) = match message {
                 Message::Records { seq, records } => {
-                    if !failed_seqs.contains_key(&seq) {
+                    if !failed_seqs.contains(&seq) {
                         if let Err(e) = store.stage(seq as u64, &records) {
                             return Err(e.context(format!("staging {}", logs[seq].shown())));
                         }
@@ -282,7 +281,7 @@ fn ingest_logs(
                     seq,
                     result: Err(e),
                 } => {
-                    failed_seqs.insert(seq, ());
+                    failed_seqs.insert(seq);
                     store.abort_file(seq as u64)?;
                     totals.failed += 1;
                     progress.suspend(|| {
