@@ -104,7 +104,12 @@ fn two_appliances_export_exactly_the_expected_samples_and_events() {
     let db = Db::new();
     db.both_appliances();
     // Not a terminal: no progress bar, no warnings for these clean logs.
-    let out = db.run(&["ingest", "--host", "appliance-b", fixture("appliance-b").to_str().unwrap()]);
+    let out = db.run(&[
+        "ingest",
+        "--host",
+        "appliance-b",
+        fixture("appliance-b").to_str().unwrap(),
+    ]);
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     assert_eq!(db.export_csv(), expected("export.csv"));

@@ -157,18 +157,29 @@ mod tests {
         assert_eq!(version(&first), Some(known_version()));
         first
             .conn
-            .execute("INSERT INTO process (host, pid, worker) VALUES ('h', 1, 'MiqGenericWorker')", [])
+            .execute(
+                "INSERT INTO process (host, pid, worker) VALUES ('h', 1, 'MiqGenericWorker')",
+                [],
+            )
             .unwrap();
         drop(first);
         let second = Store::open(&path, Access::ReadWrite).unwrap();
         let history: i64 = second
             .conn
-            .query_row("SELECT COUNT(*) FROM refinery_schema_history", [], |r| r.get(0))
+            .query_row("SELECT COUNT(*) FROM refinery_schema_history", [], |r| {
+                r.get(0)
+            })
             .unwrap();
         assert_eq!(history, known_version());
-        let kept: String = second.conn.query_row("SELECT worker FROM process", [], |r| r.get(0)).unwrap();
+        let kept: String = second
+            .conn
+            .query_row("SELECT worker FROM process", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(kept, "MiqGenericWorker");
-        let mode: String = second.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let mode: String = second
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
         let read_only = Store::open(&path, Access::ReadOnly).unwrap();
         assert!(read_only.conn.execute("DELETE FROM process", []).is_err());
