@@ -55,22 +55,23 @@ impl Db {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// Ingests fixture paths quietly; returns stdout.
     fn ingest(&self, host: &str, paths: &[&str]) -> String {
-        let mut args = vec!["ingest", "--quiet", "--host", host];
-        let paths: Vec<String> = paths
-            .iter()
-            .map(|p| fixture(p).display().to_string())
-            .collect();
-        args.extend(paths.iter().map(String::as_str));
-        self.ok(&args)
+        self.ingest_with(&["--quiet"], host, paths)
     }
 
+    /// Ingests fixture paths; returns the per-file report.
     fn ingest_report(&self, host: &str, paths: &[&str]) -> String {
-        let mut args = vec!["ingest", "--host", host];
+        self.ingest_with(&[], host, paths)
+    }
+
+    fn ingest_with(&self, options: &[&str], host: &str, paths: &[&str]) -> String {
         let paths: Vec<String> = paths
             .iter()
             .map(|p| fixture(p).display().to_string())
             .collect();
+        let mut args = vec!["ingest", "--host", host];
+        args.extend(options);
         args.extend(paths.iter().map(String::as_str));
         self.ok(&args)
     }
