@@ -41,6 +41,8 @@ pub enum Command {
     Events(cmd::events::Args),
     /// Write selected samples out as CSV.
     Export(cmd::export::Args),
+    /// Which processes and worker types leak, how fast, and after which messages.
+    Report(cmd::report::Args),
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
 }

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod analysis;
 mod cli;
 mod cmd;
 mod export;
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
         cli::Command::Files(args) => cmd::files::run(&cli.db, args),
         cli::Command::Events(args) => cmd::events::run(&cli.db, args),
         cli::Command::Export(args) => cmd::export::run(&cli.db, args),
+        cli::Command::Report(args) => cmd::report::run(&cli.db, args),
         cli::Command::Completions(args) => cmd::completions::run(args),
     };
     match result {

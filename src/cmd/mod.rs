@@ -5,3 +5,4 @@ pub mod events;
 pub mod export;
 pub mod files;
 pub mod ingest;
+pub mod report;

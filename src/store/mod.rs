@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags};
 
 pub use ingest::{DumpFile, FileMeta, FileOutcome};
-pub use select::{Selection, Table, Value};
+pub use select::{ReportProcess, Selection, Table, Value};
 
 mod embedded {
     refinery::embed_migrations!("migrations");

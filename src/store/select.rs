@@ -6,6 +6,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Row, Statement, ToSql};
 
 use super::Store;
+use crate::analysis::{Sample, Source};
 
 /// Which processes and samples a command looks at.
 #[derive(Debug, Clone, Default)]
@@ -86,5 +87,69 @@ impl Store {
     pub fn files(&self) -> Result<Table> {
         let mut stmt = self.conn.prepare_cached(FILES)?;
         collect_table(&mut stmt, &[]).context("listing files")
+    }
+}
+
+const REPORT_PROCESSES: &str = include_str!("../../queries/report_processes.sql");
+const REPORT_SERIES: &str = include_str!("../../queries/report_series.sql");
+
+/// A process as the leak report sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportProcess {
+    pub id: i64,
+    pub host: String,
+    pub pid: i64,
+    pub worker: String,
+    pub dumps: usize,
+    pub restarts: usize,
+    pub limit_bytes: Option<i64>,
+}
+
+impl Store {
+    /// Processes of `host` (every host if `None`) with one of `pids` (every pid
+    /// if empty), ordered by host, pid, first sample.
+    pub fn report_processes(&self, host: Option<&str>, pids: &[i64]) -> Result<Vec<ReportProcess>> {
+        let pids = (!pids.is_empty()).then(|| serde_json::Value::from(pids).to_string());
+        let mut stmt = self.conn.prepare_cached(REPORT_PROCESSES)?;
+        let rows = stmt.query_map(
+            rusqlite::named_params! { ":host": host, ":pids": pids },
+            |r| {
+                Ok(ReportProcess {
+                    id: r.get(0)?,
+                    host: r.get(1)?,
+                    pid: r.get(2)?,
+                    worker: r.get(3)?,
+                    dumps: r.get::<_, u32>(4)? as usize,
+                    restarts: r.get::<_, u32>(5)? as usize,
+                    limit_bytes: r.get(6)?,
+                })
+            },
+        )?;
+        rows.collect::<Result<_, _>>().context("listing processes for the report")
+    }
+
+    /// The samples of one process in time order.
+    pub fn process_series(&self, process_id: i64) -> Result<Vec<Sample>> {
+        let mut stmt = self.conn.prepare_cached(REPORT_SERIES)?;
+        let rows = stmt.query_map(rusqlite::named_params! { ":process_id": process_id }, |r| {
+            let source: String = r.get(1)?;
+            Ok(Sample {
+                ts_us: r.get(0)?,
+                source: if source == "patch" {
+                    Source::Patch
+                } else {
+                    Source::Status
+                },
+                rss_bytes: r.get(2)?,
+                pss_bytes: r.get(3)?,
+                live_slots: r.get(4)?,
+                old_objects: r.get(5)?,
+                msg_id: r.get(6)?,
+                msg_class: r.get(7)?,
+                msg_method: r.get(8)?,
+            })
+        })?;
+        rows.collect::<Result<_, _>>()
+            .with_context(|| format!("reading the samples of process {process_id}"))
     }
 }
