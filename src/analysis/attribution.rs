@@ -139,3 +139,140 @@ impl MessageTally {
         rows
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::synthetic::{patched, rss_sample, T0_US};
+
+    const MB: i64 = 1 << 20;
+    const KINDS: [Option<(&str, &str)>; 4] = [
+        Some(("Storage", "perf_process")),
+        Some((
+            "ManageIQ::Providers::Vmware::InfraManager::Vm",
+            "perf_rollup",
+        )),
+        Some((
+            "ManageIQ::Providers::Vmware::InfraManager::Host",
+            "perf_process",
+        )),
+        None,
+    ];
+
+    /// 81 patched samples (a status sample between each two): after every
+    /// `Vm.perf_rollup` message RSS grows 2 MB and old objects 5 000; the other
+    /// kinds go up and down by turns and add nothing overall.
+    fn one_kind_leaks(start_us: i64) -> Vec<Sample> {
+        let (mut rss, mut old) = (300 * MB, 800_000);
+        let mut seen = [0usize; 4];
+        let mut samples = Vec::new();
+        for i in 0..81 {
+            let kind = i % 4;
+            let ts = start_us + i as i64 * 600_000_000;
+            if i > 0 {
+                if kind == 1 {
+                    rss += 2 * MB;
+                    old += 5_000;
+                } else {
+                    let sign = if seen[kind] % 2 == 0 { 1 } else { -1 };
+                    rss += sign * 300_000;
+                    old += sign * 700;
+                }
+                seen[kind] += 1;
+            }
+            samples.push(patched(ts, rss, old, KINDS[kind]));
+            let mut status = rss_sample(ts + 1, Source::Status, 9_000 * MB);
+            status.msg_class = Some("Bogus".into());
+            samples.push(status);
+        }
+        samples
+    }
+
+    #[test]
+    fn kinds_are_class_dot_method() {
+        let t = T0_US;
+        assert_eq!(
+            message_kind(&patched(t, 1, 1, KINDS[0])),
+            "Storage.perf_process"
+        );
+        assert_eq!(message_kind(&patched(t, 1, 1, None)), "nil");
+        let mut no_class = patched(t, 1, 1, Some(("x", "perf_process")));
+        no_class.msg_class = None;
+        assert_eq!(message_kind(&no_class), "nil.perf_process");
+    }
+
+    #[test]
+    fn deltas_follow_patched_samples_only() {
+        let samples = one_kind_leaks(T0_US);
+        let deltas = message_deltas(&samples);
+        assert_eq!(deltas.len(), 80);
+        assert_eq!(
+            deltas[0],
+            MessageDelta {
+                kind: "ManageIQ::Providers::Vmware::InfraManager::Vm.perf_rollup".into(),
+                rss_bytes: Some(2 * MB),
+                old_objects: Some(5_000),
+            }
+        );
+        assert_eq!(deltas[1].rss_bytes, Some(300_000));
+        assert_eq!(deltas[2].kind, "nil");
+    }
+
+    #[test]
+    fn the_message_that_causes_all_growth_comes_first_with_all_of_it() {
+        let mut tally = MessageTally::default();
+        tally.add_process("MiqEmsMetricsProcessorWorker", &one_kind_leaks(T0_US));
+        // A second process 5 GB larger: nothing is measured across processes.
+        let mut second = one_kind_leaks(T0_US + 100 * 3_600_000_000);
+        for s in &mut second {
+            s.rss_bytes = s.rss_bytes.map(|b| b + 5_000 * MB);
+        }
+        tally.add_process("MiqEmsMetricsProcessorWorker", &second);
+        let rows = tally.rows();
+        assert_eq!(rows.len(), 4);
+        let top = &rows[0];
+        assert_eq!(
+            top.kind,
+            "ManageIQ::Providers::Vmware::InfraManager::Vm.perf_rollup"
+        );
+        assert_eq!(top.count, 40);
+        assert_eq!(top.rss_total_bytes, 40 * 2 * MB);
+        assert_eq!(top.rss_mean_bytes, Some(2.0 * MB as f64));
+        assert_eq!(top.old_total, 200_000);
+        assert_eq!(top.old_mean, Some(5_000.0));
+        assert_eq!((top.rss_share, top.old_share), (Some(1.0), Some(1.0)));
+        for other in &rows[1..] {
+            assert_eq!(other.count, 40, "{other:?}");
+            assert_eq!(
+                (other.rss_total_bytes, other.old_total),
+                (0, 0),
+                "{other:?}"
+            );
+            assert_eq!((other.rss_share, other.old_share), (Some(0.0), Some(0.0)));
+        }
+        // Ties below the top are ordered by name.
+        let kinds: Vec<&str> = rows[1..].iter().map(|r| r.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "ManageIQ::Providers::Vmware::InfraManager::Host.perf_process",
+                "Storage.perf_process",
+                "nil"
+            ]
+        );
+    }
+
+    #[test]
+    fn shares_are_per_worker_type() {
+        let mut tally = MessageTally::default();
+        tally.add_process("A", &one_kind_leaks(T0_US));
+        tally.add_process("B", &one_kind_leaks(T0_US));
+        let rows = tally.rows();
+        assert_eq!(rows.len(), 8);
+        let tops: Vec<(&str, Option<f64>)> = rows[..2]
+            .iter()
+            .map(|r| (r.worker.as_str(), r.old_share))
+            .collect();
+        assert_eq!(tops, [("A", Some(1.0)), ("B", Some(1.0))]);
+    }
+}

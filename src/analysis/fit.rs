@@ -47,11 +47,6 @@ impl Fit {
     pub fn rises(&self) -> bool {
         self.slope_low > 0.0
     }
-
-    /// The whole confidence interval lies below zero.
-    pub fn falls(&self) -> bool {
-        self.slope_high < 0.0
-    }
 }
 
 /// Theil–Sen fit of `(x, y)` points given in increasing `x`. `None` when fewer
@@ -192,4 +187,118 @@ fn lag1_autocorrelation(residuals: &[f64]) -> f64 {
         .map(|w| (w[0] - mean) * (w[1] - mean))
         .sum();
     cov / var
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::synthetic::points;
+
+    fn within(actual: f64, truth: f64, fraction: f64) -> bool {
+        (actual - truth).abs() <= fraction * truth.abs()
+    }
+
+    #[test]
+    fn exact_line_is_recovered_exactly() {
+        let line: Vec<(f64, f64)> = (0..50)
+            .map(|i| (i as f64, 300.0 + 2.5 * i as f64))
+            .collect();
+        let fit = theil_sen(&line).unwrap();
+        assert_eq!(fit.slope, 2.5);
+        assert_eq!(fit.intercept, 300.0);
+        assert_eq!(fit.r2, Some(1.0));
+        assert_eq!((fit.slope_low, fit.slope_high), (2.5, 2.5));
+        assert_eq!(fit.n, 50);
+        assert_eq!(fit.at(10.0), 325.0);
+    }
+
+    #[test]
+    fn linear_leaks_at_several_rates_within_5_percent() {
+        for (seed, rate) in [0.5, 2.0, 10.0, 50.0].into_iter().enumerate() {
+            // 48 h every 10 min, 2 MB of noise around 300 MB: the slope's
+            // standard error is under 2 % of the slowest rate.
+            let series = points(48.0, 10.0, 2.0, seed as u64, |h| 300.0 + rate * h);
+            let fit = theil_sen(&series).unwrap();
+            assert!(
+                within(fit.slope, rate, 0.05),
+                "rate {rate}: slope {}",
+                fit.slope
+            );
+            assert!(fit.rises(), "rate {rate}: {fit:?}");
+            assert!(
+                fit.slope_low <= rate && rate <= fit.slope_high,
+                "rate {rate}: {fit:?}"
+            );
+            assert!(within(fit.intercept, 300.0, 0.01), "rate {rate}: {fit:?}");
+        }
+    }
+
+    #[test]
+    fn flat_noise_has_no_significant_slope() {
+        for seed in 0..5 {
+            let series = points(48.0, 10.0, 5.0, seed, |_| 400.0);
+            let fit = theil_sen(&series).unwrap();
+            assert!(
+                fit.slope_low <= 0.0 && fit.slope_high >= 0.0,
+                "seed {seed}: {fit:?}"
+            );
+            assert!(fit.slope.abs() < 0.1, "seed {seed}: {fit:?}");
+            // The line explains none of the noise.
+            assert!(fit.r2.unwrap() < 0.05, "seed {seed}: {fit:?}");
+        }
+    }
+
+    #[test]
+    fn a_spike_does_not_decide_the_slope() {
+        let mut leak = points(24.0, 10.0, 2.0, 7, |h| 300.0 + 4.0 * h);
+        leak[70].1 += 2000.0;
+        let fit = theil_sen(&leak).unwrap();
+        assert!(within(fit.slope, 4.0, 0.05), "{fit:?}");
+
+        // A late spike on a flat series would tilt a least-squares line upwards.
+        let mut flat = points(24.0, 10.0, 2.0, 8, |_| 300.0);
+        let last = flat.len() - 1;
+        flat[last].1 += 2000.0;
+        flat[last - 1].1 += 2000.0;
+        let fit = theil_sen(&flat).unwrap();
+        assert!(!fit.rises(), "{fit:?}");
+        assert!(fit.slope.abs() < 0.1, "{fit:?}");
+    }
+
+    #[test]
+    fn autocorrelated_wander_widens_the_interval() {
+        // A random walk has no trend, but its neighbouring samples agree.
+        let mut walk = points(48.0, 10.0, 1.0, 11, |_| 0.0);
+        for i in 1..walk.len() {
+            walk[i].1 += walk[i - 1].1;
+        }
+        let fit = theil_sen(&walk).unwrap();
+        let white = points(48.0, 10.0, 1.0, 11, |_| 0.0);
+        let white_fit = theil_sen(&white).unwrap();
+        let width = |f: &Fit| f.slope_high - f.slope_low;
+        assert!(
+            width(&fit) > 5.0 * width(&white_fit),
+            "{fit:?} vs {white_fit:?}"
+        );
+    }
+
+    #[test]
+    fn long_series_sample_pairs_deterministically() {
+        // 10 000 points: 50 million pairs, more than MAX_PAIRS.
+        let series = points(1000.0, 6.0, 5.0, 3, |h| 500.0 + 0.75 * h);
+        assert!(series.len() * (series.len() - 1) / 2 > MAX_PAIRS);
+        let fit = theil_sen(&series).unwrap();
+        assert!(within(fit.slope, 0.75, 0.01), "{fit:?}");
+        assert!(fit.rises());
+        assert_eq!(theil_sen(&series), Some(fit));
+    }
+
+    #[test]
+    fn too_few_points_or_one_instant_give_no_fit() {
+        assert_eq!(theil_sen(&[]), None);
+        assert_eq!(theil_sen(&[(1.0, 2.0)]), None);
+        assert_eq!(theil_sen(&[(1.0, 2.0), (1.0, 5.0), (1.0, 9.0)]), None);
+        let flat = theil_sen(&[(0.0, 5.0), (1.0, 5.0), (2.0, 5.0)]).unwrap();
+        assert_eq!((flat.slope, flat.r2), (0.0, None));
+    }
 }

@@ -42,19 +42,5 @@ pub struct Sample {
     pub msg_method: Option<String>,
 }
 
-impl Sample {
-    /// A sample with only the RSS known (tests and status lines).
-    pub fn rss(ts_us: i64, source: Source, rss_bytes: i64) -> Sample {
-        Sample {
-            ts_us,
-            source,
-            rss_bytes: Some(rss_bytes),
-            pss_bytes: None,
-            live_slots: None,
-            old_objects: None,
-            msg_id: None,
-            msg_class: None,
-            msg_method: None,
-        }
-    }
-}
+#[cfg(test)]
+pub(crate) mod synthetic;

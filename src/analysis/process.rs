@@ -95,7 +95,7 @@ pub fn analyse(samples: &[Sample], facts: ProcessFacts) -> Option<ProcessReport>
         end_us: last.ts_us,
         hours,
         rss_start: rss_values().next(),
-        rss_end: rss_values().last(),
+        rss_end: rss_values().next_back(),
         rss_max: rss_values().max(),
         rss,
         pss: theil_sen(&pss_points),
@@ -186,4 +186,150 @@ fn median(values: &mut [f64]) -> Option<f64> {
     } else {
         (values[mid - 1] + values[mid]) / 2.0
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::synthetic::{patched, points, status_samples, Noise, T0_US};
+
+    fn within(actual: f64, truth: f64, fraction: f64) -> bool {
+        (actual - truth).abs() <= fraction * truth.abs()
+    }
+
+    const MB: i64 = 1 << 20;
+
+    #[test]
+    fn rss_leak_with_a_known_limit() {
+        // 10 MB/h from 300 MB for 24 h: 540 MB at the end, 600 MB limit in 6 h.
+        let samples = status_samples(&points(24.0, 10.0, 2.0, 1, |h| 300.0 + 10.0 * h), 0.0);
+        let facts = ProcessFacts {
+            limit_bytes: Some(600 * MB),
+            dumps: 2,
+            restarts: 0,
+        };
+        let r = analyse(&samples, facts).unwrap();
+        assert_eq!(r.samples, 145);
+        assert_eq!((r.start_us, r.hours), (T0_US, 24.0));
+        assert_eq!(r.rss_start, samples[0].rss_bytes);
+        assert_eq!(r.rss_end, samples[144].rss_bytes);
+        assert_eq!(r.rss_max, samples.iter().filter_map(|s| s.rss_bytes).max());
+        assert!(within(r.rss.unwrap().slope, 10.0, 0.05), "{r:?}");
+        assert!(within(r.hours_to_limit.unwrap(), 6.0, 0.05), "{r:?}");
+        assert_eq!((r.verdict, r.basis), (Verdict::Leaking, Basis::Rss));
+        assert_eq!((r.pss, r.live, r.old), (None, None, None));
+        assert_eq!(r.facts, facts);
+
+        // Restarted for memory: the limit was reached.
+        let restarted = analyse(
+            &samples,
+            ProcessFacts {
+                restarts: 1,
+                ..facts
+            },
+        )
+        .unwrap();
+        assert_eq!(restarted.hours_to_limit, Some(0.0));
+        // A flat worker is on no course to its limit.
+        let flat = status_samples(&points(24.0, 10.0, 2.0, 1, |_| 300.0), 0.0);
+        let flat = analyse(&flat, facts).unwrap();
+        assert_eq!((flat.hours_to_limit, flat.verdict), (None, Verdict::Stable));
+        assert!(analyse(&[], facts).is_none());
+    }
+
+    /// Patched samples every 10 minutes for 24 h with the given RSS (MB) and
+    /// old objects per hour.
+    fn patched_series(rss_mb: impl Fn(f64) -> f64, old: impl Fn(f64) -> f64) -> Vec<Sample> {
+        let mut noise = Noise::new(9);
+        (0..=144)
+            .map(|i| {
+                let h = i as f64 / 6.0;
+                let rss = (rss_mb(h) + noise.normal()) * BYTES_PER_MB;
+                let old = old(h) + 2000.0 * noise.normal();
+                let ts = T0_US + (h * US_PER_HOUR) as i64;
+                patched(
+                    ts,
+                    rss as i64,
+                    old as i64,
+                    Some(("Storage", "perf_process")),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn old_objects_decide_when_patched_samples_exist() {
+        // RSS creeps up (fragmentation) but the heap keeps no more old objects.
+        let r = analyse(
+            &patched_series(|h| 300.0 + 5.0 * h, |_| 800_000.0),
+            ProcessFacts::default(),
+        )
+        .unwrap();
+        assert!(within(r.rss.unwrap().slope, 5.0, 0.05), "{r:?}");
+        assert!(within(r.pss.unwrap().slope, 3.75, 0.05), "{r:?}");
+        assert_eq!((r.verdict, r.basis), (Verdict::Stable, Basis::Old));
+
+        // Old objects pile up, 10 000 an hour, while RSS still has room.
+        let r = analyse(
+            &patched_series(|_| 300.0, |h| 800_000.0 + 10_000.0 * h),
+            ProcessFacts::default(),
+        )
+        .unwrap();
+        assert!(within(r.old.unwrap().slope, 10_000.0, 0.05), "{r:?}");
+        assert!(within(r.live.unwrap().slope, 10_000.0, 0.05), "{r:?}");
+        assert_eq!((r.verdict, r.basis), (Verdict::Leaking, Basis::Old));
+    }
+
+    #[test]
+    fn sawtooth_of_restarts_makes_the_worker_type_leak() {
+        // Six processes, each climbing 200 MB/h from 200 MB to its 600 MB limit
+        // in 2 hours, then restarted: none lives long enough to judge alone.
+        let reports: Vec<ProcessReport> = (0..6)
+            .map(|i| {
+                let climb = points(2.0, 10.0, 2.0, i, |h| 200.0 + 200.0 * h);
+                let facts = ProcessFacts {
+                    limit_bytes: Some(600 * MB),
+                    dumps: 0,
+                    restarts: 1,
+                };
+                analyse(&status_samples(&climb, 2.0 * i as f64), facts).unwrap()
+            })
+            .collect();
+        assert!(reports.iter().all(|r| r.verdict == Verdict::TooShort));
+        let worker = summarise_worker(&reports.iter().collect::<Vec<_>>());
+        assert_eq!(worker.verdict, Verdict::Leaking);
+        assert_eq!(
+            (worker.processes, worker.restarts, worker.samples),
+            (6, 6, 78)
+        );
+        assert_eq!(worker.counts, [0, 0, 0, 6]);
+        assert_eq!(worker.limit_bytes, Some(600 * MB));
+        assert!(
+            within(worker.median_rss_mb_per_hour.unwrap(), 200.0, 0.05),
+            "{worker:?}"
+        );
+        assert!(within(worker.hours, 12.0, 1e-9));
+    }
+
+    #[test]
+    fn flat_worker_type_is_stable() {
+        let reports: Vec<ProcessReport> = (0..3)
+            .map(|i| {
+                let flat = points(24.0, 10.0, 3.0, 20 + i, |_| 350.0);
+                analyse(
+                    &status_samples(&flat, 24.0 * i as f64),
+                    ProcessFacts::default(),
+                )
+                .unwrap()
+            })
+            .collect();
+        let worker = summarise_worker(&reports.iter().collect::<Vec<_>>());
+        assert_eq!(worker.counts, [0, 0, 3, 0]);
+        assert_eq!(worker.verdict, Verdict::Stable);
+        assert!(
+            worker.median_rss_mb_per_hour.unwrap().abs() < 0.1,
+            "{worker:?}"
+        );
+        assert_eq!(worker.median_old_per_hour, None);
+    }
 }

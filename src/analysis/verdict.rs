@@ -94,7 +94,10 @@ pub fn worker_verdict(processes: &[Verdict], restarts: usize) -> Verdict {
     if restarts >= SAWTOOTH_MIN_RESTARTS {
         return Verdict::Leaking;
     }
-    let judged = processes.iter().filter(|v| **v != Verdict::TooShort).count();
+    let judged = processes
+        .iter()
+        .filter(|v| **v != Verdict::TooShort)
+        .count();
     if judged == 0 {
         return Verdict::TooShort;
     }
@@ -128,5 +131,103 @@ fn growth_fraction(points: &[(f64, f64)], growth: f64) -> f64 {
         growth / level
     } else {
         f64::INFINITY
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::synthetic::points;
+
+    fn verdict_of(series: &[(f64, f64)], restarts: usize) -> Verdict {
+        judge(series, theil_sen(series).as_ref(), restarts)
+    }
+
+    #[test]
+    fn flat_with_noise_is_stable() {
+        for seed in 0..5 {
+            let series = points(48.0, 10.0, 5.0, seed, |_| 400.0);
+            assert_eq!(verdict_of(&series, 0), Verdict::Stable, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn linear_leaks_are_leaking() {
+        for rate in [2.0, 10.0, 50.0] {
+            let series = points(24.0, 10.0, 3.0, 1, |h| 300.0 + rate * h);
+            assert_eq!(verdict_of(&series, 0), Verdict::Leaking, "rate {rate}");
+        }
+    }
+
+    #[test]
+    fn slow_significant_growth_is_growing() {
+        // 0.3 MB/h for 24 h on 300 MB: 2.4 %, above the 2 % floor, below the 10 % leak.
+        let series = points(24.0, 10.0, 0.5, 2, |h| 300.0 + 0.3 * h);
+        assert_eq!(verdict_of(&series, 0), Verdict::Growing);
+        // 0.1 MB/h is significant with so little noise but under 2 %: stable.
+        let series = points(24.0, 10.0, 0.2, 2, |h| 300.0 + 0.1 * h);
+        assert!(theil_sen(&series).unwrap().rises());
+        assert_eq!(verdict_of(&series, 0), Verdict::Stable);
+    }
+
+    #[test]
+    fn growth_that_stops_is_not_a_leak() {
+        // Warm-up: +150 MB in the first 6 hours, then flat for 42. Most pairs
+        // of samples lie on the plateau, so the robust slope is about zero.
+        let series = points(48.0, 10.0, 2.0, 3, |h| 250.0 + 25.0 * h.min(6.0));
+        assert_eq!(verdict_of(&series, 0), Verdict::Stable);
+        // +5 MB/h for 20 hours, then flat for 28: a real rise (40 %) that does
+        // not go on in the later half.
+        let series = points(48.0, 10.0, 2.0, 3, |h| 250.0 + 5.0 * h.min(20.0));
+        let fit = theil_sen(&series).unwrap();
+        assert!(
+            fit.rises() && fit.slope * 48.0 / 350.0 > LEAK_GROWTH_FRACTION,
+            "{fit:?}"
+        );
+        assert_eq!(verdict_of(&series, 0), Verdict::Growing);
+    }
+
+    #[test]
+    fn a_spike_does_not_make_a_leak() {
+        let mut series = points(24.0, 10.0, 2.0, 4, |_| 300.0);
+        let n = series.len();
+        for p in &mut series[n - 3..] {
+            p.1 += 1500.0;
+        }
+        assert_eq!(verdict_of(&series, 0), Verdict::Stable);
+    }
+
+    #[test]
+    fn short_series_are_too_short() {
+        // Enough samples, too few hours.
+        let series = points(2.5, 1.0, 1.0, 5, |h| 300.0 + 50.0 * h);
+        assert!(series.len() >= MIN_SAMPLES);
+        assert_eq!(verdict_of(&series, 0), Verdict::TooShort);
+        // Enough hours, too few samples.
+        let series = points(10.0, 120.0, 1.0, 5, |h| 300.0 + 50.0 * h);
+        assert!(series.len() < MIN_SAMPLES);
+        assert_eq!(verdict_of(&series, 1), Verdict::TooShort);
+        assert_eq!(verdict_of(&[], 0), Verdict::TooShort);
+    }
+
+    #[test]
+    fn a_restarted_process_that_rose_is_leaking() {
+        // 5 % growth: only `growing` on its own, but it hit its limit.
+        let series = points(24.0, 10.0, 0.5, 6, |h| 500.0 + 1.0 * h);
+        assert_eq!(verdict_of(&series, 0), Verdict::Growing);
+        assert_eq!(verdict_of(&series, 1), Verdict::Leaking);
+    }
+
+    #[test]
+    fn worker_type_verdicts() {
+        use Verdict::*;
+        // The sawtooth: every process too short to judge, but restarted again and again.
+        assert_eq!(worker_verdict(&[TooShort, TooShort, TooShort], 3), Leaking);
+        assert_eq!(worker_verdict(&[TooShort, TooShort], 1), TooShort);
+        assert_eq!(worker_verdict(&[Leaking, Stable], 0), Leaking);
+        assert_eq!(worker_verdict(&[Leaking, Stable, Stable], 0), Growing);
+        assert_eq!(worker_verdict(&[Growing, Stable, TooShort], 0), Growing);
+        assert_eq!(worker_verdict(&[Stable, Stable, TooShort], 0), Stable);
+        assert_eq!(worker_verdict(&[], 0), TooShort);
     }
 }

@@ -157,7 +157,10 @@ fn worker_table(reports: &[(&ReportProcess, ProcessReport)]) -> Table {
     summaries.sort_by(|(ka, a), (kb, b)| {
         a.verdict
             .cmp(&b.verdict)
-            .then(descending(a.median_rss_mb_per_hour, b.median_rss_mb_per_hour))
+            .then(descending(
+                a.median_rss_mb_per_hour,
+                b.median_rss_mb_per_hour,
+            ))
             .then(ka.cmp(kb))
     });
     let columns = [

@@ -125,7 +125,8 @@ impl Store {
                 })
             },
         )?;
-        rows.collect::<Result<_, _>>().context("listing processes for the report")
+        rows.collect::<Result<_, _>>()
+            .context("listing processes for the report")
     }
 
     /// The samples of one process in time order.
