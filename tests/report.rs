@@ -248,7 +248,7 @@ fn process_rows_match_figures_computed_from_the_export() {
                     .unwrap()
                     / MIB
             })
-            .last();
+            .next_back();
         match limit {
             None => assert_eq!(row["hours_to_limit"], "", "{ctx}"),
             Some(_) if restarts > 0 => assert_eq!(num(row, "hours_to_limit"), 0.0, "{ctx}"),
