@@ -373,13 +373,16 @@ fn worker_types_sum_their_processes() {
     );
 }
 
+/// Per worker type and message kind: count, RSS changes, old-object changes.
+type Changes = (usize, Vec<f64>, Vec<i64>);
+
 #[test]
 fn message_growth_matches_deltas_of_the_export() {
     let db = fixture_db();
     let got = records(&db.ok(&["report", "--by", "message", "--format", "csv"]));
     // Deltas between consecutive patched samples of each process, by the message
     // named in the later one.
-    let mut want: BTreeMap<(String, String), (usize, f64, i64)> = BTreeMap::new();
+    let mut want: BTreeMap<(String, String), Changes> = BTreeMap::new();
     for rows in processes().values() {
         let patched: Vec<_> = rows.iter().filter(|r| r["source"] == "patch").collect();
         for pair in patched.windows(2) {
@@ -402,17 +405,35 @@ fn message_growth_matches_deltas_of_the_export() {
             };
             let e = want.entry((after["worker"].clone(), kind)).or_default();
             e.0 += 1;
-            e.1 += num(after, "rss") - num(before, "rss");
-            e.2 += after["old"].parse::<i64>().unwrap() - before["old"].parse::<i64>().unwrap();
+            e.1.push(num(after, "rss") - num(before, "rss"));
+            e.2.push(after["old"].parse::<i64>().unwrap() - before["old"].parse::<i64>().unwrap());
         }
     }
     assert_eq!(got.len(), want.len());
     let mut growth: BTreeMap<&str, i64> = BTreeMap::new();
     for ((worker, _), (_, _, old)) in &want {
-        *growth.entry(worker).or_default() += (*old).max(0);
+        *growth.entry(worker).or_default() += old.iter().sum::<i64>().max(0);
     }
     for row in &got {
-        let (count, rss, old) = want[&(row["worker"].clone(), row["message"].clone())];
+        let (count, rsss, olds) = &want[&(row["worker"].clone(), row["message"].clone())];
+        let (count, old) = (*count, olds.iter().sum::<i64>());
+        let rss: f64 = rsss.iter().sum();
+        let olds: Vec<f64> = olds.iter().map(|d| *d as f64).collect();
+        let mut grows = false;
+        for (column, deltas) in [("old_t", &olds), ("rss_t", rsss)] {
+            // Mean change over its standard error, two-pass.
+            let n = deltas.len() as f64;
+            let mean = deltas.iter().sum::<f64>() / n;
+            let var = deltas.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0);
+            let t = mean / (var / n).sqrt();
+            if deltas.len() >= 2 && var > 0.0 {
+                assert!(close(num(row, column), t, 0.051), "{row:?}: {column} {t}");
+                grows |= t >= 3.0;
+            } else {
+                assert_eq!(row[column], "", "{row:?}");
+            }
+        }
+        assert_eq!(row["grows"], if grows { "yes" } else { "no" }, "{row:?}");
         assert_eq!(num(row, "count") as usize, count, "{row:?}");
         assert!(
             close(num(row, "rss_total_mb"), rss / MIB, 0.0005),
@@ -422,14 +443,16 @@ fn message_growth_matches_deltas_of_the_export() {
         let share = old.max(0) as f64 * 100.0 / growth[row["worker"].as_str()] as f64;
         assert!(close(num(row, "old_share_pct"), share, 0.05), "{row:?}");
     }
-    let totals: Vec<i64> = got
+    // The kinds that make their worker grow first, each group largest first.
+    let order: Vec<(bool, i64)> = got
         .iter()
-        .map(|r| r["old_total"].parse().unwrap())
+        .map(|r| (r["grows"] == "yes", r["old_total"].parse().unwrap()))
         .collect();
     assert!(
-        totals.windows(2).all(|w| w[0] >= w[1]),
-        "largest first: {totals:?}"
+        order.windows(2).all(|w| w[0] >= w[1]),
+        "largest first: {order:?}"
     );
+    assert!(order[0].0, "some kind grows: {order:?}");
 }
 
 /// A patched `Memory Info` line of worker pid 7777.
@@ -503,14 +526,20 @@ fn the_message_kind_that_causes_all_growth_is_named() {
         rows[0],
         serde_json::json!({
             "worker": "MiqReportingWorker", "message": "MiqReport.generate_table", "count": 20,
-            "rss_total_mb": 60.0, "rss_mean_mb": 3.0, "rss_share_pct": 100.0,
-            "old_total": 80000, "old_mean": 4000.0, "old_share_pct": 100.0
+            "rss_total_mb": 60.0, "rss_mean_mb": 3.0, "rss_share_pct": 100.0, "rss_t": null,
+            "old_total": 80000, "old_mean": 4000.0, "old_share_pct": 100.0, "old_t": null,
+            "grows": "yes"
         })
     );
     for row in &rows[1..] {
         assert_eq!(
-            (row["old_total"].as_i64(), row["old_share_pct"].as_f64()),
-            (Some(0), Some(0.0))
+            (
+                row["old_total"].as_i64(),
+                row["old_share_pct"].as_f64(),
+                row["old_t"].as_f64(),
+                row["grows"].as_str()
+            ),
+            (Some(0), Some(0.0), Some(0.0), Some("no"))
         );
     }
     // Nearly seven hours of a heap that keeps 12 000 more old objects an hour: a leak.

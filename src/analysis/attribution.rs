@@ -50,6 +50,12 @@ pub fn message_deltas(samples: &[Sample]) -> Vec<MessageDelta> {
         .collect()
 }
 
+/// A message kind makes its worker grow when its mean change is positive and at
+/// least this many standard errors above zero (or every change is the same
+/// positive amount). Sample-to-sample jitter alone gives totals of either sign
+/// that grow with the square root of the count; a real cause grows with the count.
+pub const MESSAGE_MIN_T: f64 = 3.0;
+
 /// Growth per worker type and message kind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageGrowth {
@@ -57,24 +63,66 @@ pub struct MessageGrowth {
     pub kind: String,
     /// Messages delivered of this kind.
     pub count: usize,
-    pub rss_total_bytes: i64,
-    pub rss_mean_bytes: Option<f64>,
+    pub rss: Change,
     /// This kind's share of the RSS growth of its worker type: its total if
     /// positive, over the sum of the positive totals of every kind of that
     /// worker type. `None` when no kind grew.
     pub rss_share: Option<f64>,
-    pub old_total: i64,
-    pub old_mean: Option<f64>,
+    pub old: Change,
     pub old_share: Option<f64>,
+    /// The kind makes its worker grow (see [`MESSAGE_MIN_T`]) in old objects
+    /// or in RSS. Old objects are the surer sign of a leak, but they swing
+    /// with every major GC, so a steady RSS rise counts too.
+    pub grows: bool,
+}
+
+/// The changes after the messages of one kind: exact total, running mean and
+/// spread (Welford's method, exact for equal changes).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Change {
+    pub total: i64,
+    pub known: usize,
+    mean: f64,
+    m2: f64,
+}
+
+impl Change {
+    fn add(&mut self, value: i64) {
+        self.total += value;
+        self.known += 1;
+        let x = value as f64;
+        let d = x - self.mean;
+        self.mean += d / self.known as f64;
+        self.m2 += d * (x - self.mean);
+    }
+
+    pub fn mean(&self) -> Option<f64> {
+        (self.known > 0).then(|| self.total as f64 / self.known as f64)
+    }
+
+    /// Mean over its standard error; `None` for fewer than two changes or no spread.
+    pub fn t(&self) -> Option<f64> {
+        if self.known < 2 || self.m2 <= 0.0 {
+            return None;
+        }
+        let n = self.known as f64;
+        let standard_error = (self.m2 / (n - 1.0) / n).sqrt();
+        Some(self.total as f64 / n / standard_error)
+    }
+
+    fn grows(&self) -> bool {
+        match self.t() {
+            Some(t) => t >= MESSAGE_MIN_T,
+            None => self.known >= 2 && self.total > 0,
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
 struct Totals {
     count: usize,
-    rss_total: i64,
-    rss_known: usize,
-    old_total: i64,
-    old_known: usize,
+    rss: Change,
+    old: Change,
 }
 
 /// Adds up message deltas of many processes.
@@ -93,27 +141,25 @@ impl MessageTally {
                 .or_default();
             t.count += 1;
             if let Some(rss) = delta.rss_bytes {
-                t.rss_total += rss;
-                t.rss_known += 1;
+                t.rss.add(rss);
             }
             if let Some(old) = delta.old_objects {
-                t.old_total += old;
-                t.old_known += 1;
+                t.old.add(old);
             }
         }
     }
 
-    /// One row per worker type and message kind, largest old-object growth
-    /// first, then largest RSS growth.
+    /// One row per worker type and message kind: the kinds that make their
+    /// worker grow first, each group by largest old-object growth, then by
+    /// largest RSS growth.
     pub fn rows(&self) -> Vec<MessageGrowth> {
         let mut rss_growth: BTreeMap<&str, i64> = BTreeMap::new();
         let mut old_growth: BTreeMap<&str, i64> = BTreeMap::new();
         for ((worker, _), t) in &self.totals {
-            *rss_growth.entry(worker).or_default() += t.rss_total.max(0);
-            *old_growth.entry(worker).or_default() += t.old_total.max(0);
+            *rss_growth.entry(worker).or_default() += t.rss.total.max(0);
+            *old_growth.entry(worker).or_default() += t.old.total.max(0);
         }
         let share = |total: i64, all: i64| (all > 0).then(|| total.max(0) as f64 / all as f64);
-        let mean = |total: i64, known: usize| (known > 0).then(|| total as f64 / known as f64);
         let mut rows: Vec<MessageGrowth> = self
             .totals
             .iter()
@@ -121,18 +167,18 @@ impl MessageTally {
                 worker: worker.clone(),
                 kind: kind.clone(),
                 count: t.count,
-                rss_total_bytes: t.rss_total,
-                rss_mean_bytes: mean(t.rss_total, t.rss_known),
-                rss_share: share(t.rss_total, rss_growth[worker.as_str()]),
-                old_total: t.old_total,
-                old_mean: mean(t.old_total, t.old_known),
-                old_share: share(t.old_total, old_growth[worker.as_str()]),
+                rss: t.rss,
+                rss_share: share(t.rss.total, rss_growth[worker.as_str()]),
+                old: t.old,
+                old_share: share(t.old.total, old_growth[worker.as_str()]),
+                grows: t.old.grows() || t.rss.grows(),
             })
             .collect();
         rows.sort_by(|a, b| {
-            b.old_total
-                .cmp(&a.old_total)
-                .then(b.rss_total_bytes.cmp(&a.rss_total_bytes))
+            b.grows
+                .cmp(&a.grows)
+                .then(b.old.total.cmp(&a.old.total))
+                .then(b.rss.total.cmp(&a.rss.total))
                 .then_with(|| a.worker.cmp(&b.worker))
                 .then_with(|| a.kind.cmp(&b.kind))
         });
@@ -143,7 +189,7 @@ impl MessageTally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::synthetic::{patched, rss_sample, T0_US};
+    use crate::analysis::synthetic::{patched, rss_sample, Noise, T0_US};
 
     const MB: i64 = 1 << 20;
     const KINDS: [Option<(&str, &str)>; 4] = [
@@ -236,19 +282,18 @@ mod tests {
             "ManageIQ::Providers::Vmware::InfraManager::Vm.perf_rollup"
         );
         assert_eq!(top.count, 40);
-        assert_eq!(top.rss_total_bytes, 40 * 2 * MB);
-        assert_eq!(top.rss_mean_bytes, Some(2.0 * MB as f64));
-        assert_eq!(top.old_total, 200_000);
-        assert_eq!(top.old_mean, Some(5_000.0));
+        assert_eq!(top.rss.total, 40 * 2 * MB);
+        assert_eq!(top.rss.mean(), Some(2.0 * MB as f64));
+        assert_eq!(top.old.total, 200_000);
+        assert_eq!(top.old.mean(), Some(5_000.0));
         assert_eq!((top.rss_share, top.old_share), (Some(1.0), Some(1.0)));
+        // Every change the same: no spread, and growth beyond doubt.
+        assert_eq!((top.old.t(), top.grows), (None, true));
         for other in &rows[1..] {
             assert_eq!(other.count, 40, "{other:?}");
-            assert_eq!(
-                (other.rss_total_bytes, other.old_total),
-                (0, 0),
-                "{other:?}"
-            );
+            assert_eq!((other.rss.total, other.old.total), (0, 0), "{other:?}");
             assert_eq!((other.rss_share, other.old_share), (Some(0.0), Some(0.0)));
+            assert_eq!((other.old.t(), other.grows), (Some(0.0), false));
         }
         // Ties below the top are ordered by name.
         let kinds: Vec<&str> = rows[1..].iter().map(|r| r.kind.as_str()).collect();
@@ -274,5 +319,50 @@ mod tests {
             .map(|r| (r.worker.as_str(), r.old_share))
             .collect();
         assert_eq!(tops, [("A", Some(1.0)), ("B", Some(1.0))]);
+    }
+
+    /// Patched samples whose old objects are a constant plus jitter, with one
+    /// kind adding `rate` objects per message on top.
+    fn jittery(rate: f64) -> Vec<Sample> {
+        let mut noise = Noise::new(5);
+        let mut grown = 0.0;
+        (0..2000)
+            .map(|i| {
+                let kind = KINDS[i % 3];
+                if i > 0 && i % 3 == 0 {
+                    grown += rate;
+                }
+                let old = 800_000.0 + grown + 6_000.0 * noise.normal();
+                patched(T0_US + i as i64 * 60_000_000, 300 * MB, old as i64, kind)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn jitter_alone_makes_no_message_grow() {
+        let mut tally = MessageTally::default();
+        tally.add_process("W", &jittery(0.0));
+        let rows = tally.rows();
+        assert_eq!(rows.len(), 3);
+        // Totals of either sign, some large, but none beyond the noise.
+        assert!(rows.iter().all(|r| !r.grows), "{rows:?}");
+        assert!(
+            rows.iter()
+                .all(|r| r.old.t().unwrap().abs() < MESSAGE_MIN_T),
+            "{rows:?}"
+        );
+
+        let mut tally = MessageTally::default();
+        tally.add_process("W", &jittery(1_000.0));
+        let rows = tally.rows();
+        let growing: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.grows)
+            .map(|r| r.kind.as_str())
+            .collect();
+        assert_eq!(growing, ["Storage.perf_process"]);
+        assert_eq!(rows[0].kind, "Storage.perf_process");
+        let mean = rows[0].old.mean().unwrap();
+        assert!((mean - 1_000.0).abs() < 500.0, "{:?}", rows[0]);
     }
 }

@@ -215,9 +215,12 @@ fn message_table(tally: &MessageTally) -> Table {
         "rss_total_mb",
         "rss_mean_mb",
         "rss_share_pct",
+        "rss_t",
         "old_total",
         "old_mean",
         "old_share_pct",
+        "old_t",
+        "grows",
     ];
     let rows = tally
         .rows()
@@ -227,12 +230,15 @@ fn message_table(tally: &MessageTally) -> Table {
                 Value::Text(m.worker),
                 Value::Text(m.kind),
                 count(m.count),
-                real(Some(m.rss_total_bytes as f64 / BYTES_PER_MB), 3),
-                real(m.rss_mean_bytes.map(|b| b / BYTES_PER_MB), 3),
+                real(Some(m.rss.total as f64 / BYTES_PER_MB), 3),
+                real(m.rss.mean().map(|b| b / BYTES_PER_MB), 3),
                 real(m.rss_share.map(|s| s * 100.0), 1),
-                Value::Integer(m.old_total),
-                real(m.old_mean, 1),
+                real(m.rss.t(), 1),
+                Value::Integer(m.old.total),
+                real(m.old.mean(), 1),
                 real(m.old_share.map(|s| s * 100.0), 1),
+                real(m.old.t(), 1),
+                Value::Text(if m.grows { "yes" } else { "no" }.to_string()),
             ]
         })
         .collect();
