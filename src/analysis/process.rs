@@ -75,10 +75,19 @@ pub fn analyse(samples: &[Sample], facts: ProcessFacts) -> Option<ProcessReport>
 
     let rss = theil_sen(&rss_points);
     let old = theil_sen(&old_points);
+    let by_rss = || (Basis::Rss, judge(&rss_points, rss.as_ref(), facts.restarts));
     let (basis, verdict) = if verdict::long_enough(&old_points) {
-        (Basis::Old, judge(&old_points, old.as_ref(), facts.restarts))
+        match judge(&old_points, old.as_ref(), facts.restarts) {
+            // Old objects swing with every major GC; a process that rose to its
+            // limit and was restarted is leaking whatever they did.
+            v if v != Verdict::Leaking && facts.restarts > 0 => match by_rss() {
+                leak @ (_, Verdict::Leaking) => leak,
+                _ => (Basis::Old, v),
+            },
+            v => (Basis::Old, v),
+        }
     } else {
-        (Basis::Rss, judge(&rss_points, rss.as_ref(), facts.restarts))
+        by_rss()
     };
 
     let rss_values = || samples.iter().filter_map(|s| s.rss_bytes);
@@ -278,6 +287,23 @@ mod tests {
         assert!(within(r.old.unwrap().slope, 10_000.0, 0.05), "{r:?}");
         assert!(within(r.live.unwrap().slope, 10_000.0, 0.05), "{r:?}");
         assert_eq!((r.verdict, r.basis), (Verdict::Leaking, Basis::Old));
+    }
+
+    #[test]
+    fn restarted_for_memory_with_rising_rss_is_leaking_whatever_old_objects_did() {
+        let samples = patched_series(|h| 300.0 + 5.0 * h, |_| 800_000.0);
+        let restarted = ProcessFacts {
+            limit_bytes: Some(420 * MB),
+            dumps: 0,
+            restarts: 1,
+        };
+        let r = analyse(&samples, restarted).unwrap();
+        assert_eq!((r.verdict, r.basis), (Verdict::Leaking, Basis::Rss));
+        assert_eq!(r.hours_to_limit, Some(0.0));
+        // Flat RSS and flat old objects stay stable, restart or not.
+        let flat = patched_series(|_| 300.0, |_| 800_000.0);
+        let r = analyse(&flat, restarted).unwrap();
+        assert_eq!((r.verdict, r.basis), (Verdict::Stable, Basis::Old));
     }
 
     #[test]
