@@ -636,3 +636,25 @@ fn the_report_query_runs_in_the_sqlite3_shell() {
         ]
     );
 }
+
+#[test]
+fn the_readme_shows_real_output() {
+    let db = fixture_db();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let mut shown = 0;
+    for block in readme.split("```console\n$ miq-memlog report").skip(1) {
+        let (command, rest) = block.split_once('\n').unwrap();
+        let output = rest.split("```").next().unwrap();
+        let mut args = vec!["report"];
+        args.extend(command.split_whitespace());
+        assert_eq!(
+            db.ok(&args),
+            output,
+            "README: miq-memlog {}",
+            args.join(" ")
+        );
+        shown += 1;
+    }
+    assert_eq!(shown, 3);
+}
