@@ -11,20 +11,13 @@ pub mod fit;
 pub mod process;
 pub mod verdict;
 
+pub use crate::parse::Source;
+
 /// Bytes in one MB as reported (MiB).
 pub const BYTES_PER_MB: f64 = 1_048_576.0;
 
 /// Microseconds in one hour.
 pub const US_PER_HOUR: f64 = 3_600_000_000.0;
-
-/// Where a sample came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    /// A patched worker's `Memory Info` line, written after each queue message.
-    Patch,
-    /// A stock `log_status` line.
-    Status,
-}
 
 /// One memory sample of one process, as the analysis needs it.
 #[derive(Debug, Clone, PartialEq)]

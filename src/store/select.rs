@@ -6,7 +6,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Row, Statement, ToSql};
 
 use super::Store;
-use crate::analysis::{Sample, Source};
+use crate::analysis::Sample;
+use crate::parse::Source;
 
 /// Which processes and samples a command looks at.
 #[derive(Debug, Clone, Default)]
