@@ -1,0 +1,427 @@
+//! The chart `plot` draws, as a plain model (series and markers) built from the
+//! store's rows, and its rendering to PNG or SVG with plotters. New kinds of lines
+//! (a fitted trend, say) are one more [`Series`]; the renderer draws whatever the
+//! model holds.
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{anyhow, Result};
+use chrono::{DateTime, Utc};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::store::MarkerKind;
+use crate::zone::Zone;
+
+/// Which y axis a series is measured on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    /// Left: bytes.
+    Bytes,
+    /// Right: object counts.
+    Objects,
+}
+
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub label: String,
+    pub axis: Axis,
+    pub color: (u8, u8, u8),
+    pub width: u32,
+    pub dashed: bool,
+    /// (UTC µs, value); a gap in time does not break the line.
+    pub points: Vec<(i64, f64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marker {
+    pub ts_us: i64,
+    pub kind: MarkerKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct Chart {
+    pub title: String,
+    pub subtitle: String,
+    /// Times on the axis are wall-clock times in this zone.
+    pub zone: Zone,
+    pub series: Vec<Series>,
+    pub markers: Vec<Marker>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    Png,
+    Svg,
+}
+
+/// Colours that stay apart on white, for one process's lines or one line per process.
+pub const PALETTE: [(u8, u8, u8); 10] = [
+    (31, 119, 180),
+    (44, 160, 44),
+    (255, 127, 14),
+    (148, 103, 189),
+    (23, 190, 207),
+    (188, 189, 34),
+    (227, 119, 194),
+    (127, 127, 127),
+    (140, 86, 75),
+    (0, 0, 128),
+];
+const DUMP_COLOR: RGBColor = RGBColor(140, 86, 75);
+const RESTART_COLOR: RGBColor = RGBColor(214, 39, 40);
+const FONT: &str = "sans-serif";
+
+static FONT_ONCE: Once = Once::new();
+
+/// The bundled DejaVu Sans: text renders the same on every machine, no system fonts needed.
+fn register_font() {
+    FONT_ONCE.call_once(|| {
+        let bytes: &'static [u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+        for style in [FontStyle::Normal, FontStyle::Bold] {
+            // The bundled font is a valid TrueType file; a failure would show as missing text.
+            let _ = plotters::style::register_font(FONT, style, bytes);
+        }
+    });
+}
+
+/// `1.5 GB`-style numbers with SI prefixes.
+pub fn si(value: f64, unit: &str) -> String {
+    let prefixes = ["", "k", "M", "G", "T", "P"];
+    let mut v = value;
+    let mut i = 0;
+    while v.abs() >= 1000.0 && i + 1 < prefixes.len() {
+        v /= 1000.0;
+        i += 1;
+    }
+    let number = if v.fract().abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    };
+    format!("{number} {}{unit}", prefixes[i]).trim_end().to_string()
+}
+
+pub fn render(chart: &Chart, path: &Path, format: ImageFormat, size: (u32, u32)) -> Result<()> {
+    register_font();
+    match format {
+        ImageFormat::Png => {
+            let root = BitMapBackend::new(path, size).into_drawing_area();
+            draw(chart, &root)?;
+            root.present().map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
+        }
+        ImageFormat::Svg => {
+            let root = SVGBackend::new(path, size).into_drawing_area();
+            draw(chart, &root)?;
+            root.present().map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
+        }
+    }
+}
+
+fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("drawing the chart: {e:?}")
+}
+
+fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Result<()> {
+    let zone = chart.zone;
+    // Wall-clock times shown as if UTC, so tick labels read in the chart's zone.
+    let local = |us: i64| -> DateTime<Utc> {
+        DateTime::from_timestamp_micros(zone.utc_to_local_us(us)).unwrap_or_default()
+    };
+    let times = chart
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .chain(chart.markers.iter().map(|m| m.ts_us));
+    let (t0, t1) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+    if t0 > t1 {
+        return Err(anyhow!("nothing to draw"));
+    }
+    // A single instant still gets a readable axis: a minute either side.
+    let (t0, t1) = if t1 - t0 < 60_000_000 {
+        (t0 - 60_000_000, t1 + 60_000_000)
+    } else {
+        (t0, t1)
+    };
+    let max_on = |axis: Axis| {
+        chart
+            .series
+            .iter()
+            .filter(|s| s.axis == axis)
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+            .fold(0.0f64, f64::max)
+    };
+    let bytes_top = (max_on(Axis::Bytes) * 1.12).max(1.0);
+    let objects_top = (max_on(Axis::Objects) * 1.12).max(1.0);
+    let has_objects = chart.series.iter().any(|s| s.axis == Axis::Objects);
+
+    root.fill(&WHITE).map_err(plot_err)?;
+    let (width, _) = root.dim_in_pixel();
+    let scale = (width as f64 / 1280.0).max(0.5);
+    let px = |n: f64| (n * scale).round() as u32;
+    let titled = root
+        .titled(&chart.title, (FONT, px(26.0)).into_font().style(FontStyle::Bold))
+        .map_err(plot_err)?;
+    let body = titled.margin(0, px(10.0), px(16.0), px(16.0));
+    let (sub, body) = body.split_vertically(px(24.0));
+    sub.draw_text(
+        &chart.subtitle,
+        &(FONT, px(16.0)).into_font().color(&BLACK.mix(0.75)),
+        (0, 0),
+    )
+    .map_err(plot_err)?;
+
+    let mut ctx = ChartBuilder::on(&body)
+        .margin(px(8.0))
+        .x_label_area_size(px(56.0))
+        .y_label_area_size(px(90.0))
+        .right_y_label_area_size(if has_objects { px(90.0) } else { px(10.0) })
+        .build_cartesian_2d(local(t0)..local(t1), 0f64..bytes_top)
+        .map_err(plot_err)?
+        .set_secondary_coord(local(t0)..local(t1), 0f64..objects_top);
+
+    let label_font = (FONT, px(15.0)).into_font();
+    let desc_font = (FONT, px(17.0)).into_font();
+    ctx.configure_mesh()
+        .x_labels(10)
+        .y_labels(10)
+        .x_label_formatter(&|t| t.format("%m/%d %H:%M").to_string())
+        .y_label_formatter(&|v| si(*v, "B"))
+        .x_desc(format!("time ({zone})"))
+        .y_desc("memory")
+        .label_style(label_font.clone())
+        .axis_desc_style(desc_font.clone())
+        .light_line_style(BLACK.mix(0.05))
+        .bold_line_style(BLACK.mix(0.15))
+        .draw()
+        .map_err(plot_err)?;
+    if has_objects {
+        ctx.configure_secondary_axes()
+            .y_labels(10)
+            .y_label_formatter(&|v| si(*v, ""))
+            .y_desc("objects")
+            .label_style(label_font.clone())
+            .axis_desc_style(desc_font)
+            .draw()
+            .map_err(plot_err)?;
+    }
+
+    for s in &chart.series {
+        let color = RGBColor(s.color.0, s.color.1, s.color.2);
+        let style = color.stroke_width(px(s.width as f64).max(1));
+        let points: Vec<(DateTime<Utc>, f64)> =
+            s.points.iter().map(|&(t, v)| (local(t), v)).collect();
+        let legend = move |(x, y): (i32, i32)| {
+            PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
+        };
+        match (s.axis, s.dashed) {
+            (Axis::Bytes, false) => ctx
+                .draw_series(LineSeries::new(points, style))
+                .map_err(plot_err)?
+                .label(&s.label)
+                .legend(legend),
+            (Axis::Bytes, true) => ctx
+                .draw_series(DashedLineSeries::new(points, px(8.0), px(5.0), style))
+                .map_err(plot_err)?
+                .label(&s.label)
+                .legend(legend),
+            (Axis::Objects, false) => ctx
+                .draw_secondary_series(LineSeries::new(points, style))
+                .map_err(plot_err)?
+                .label(&s.label)
+                .legend(legend),
+            (Axis::Objects, true) => ctx
+                .draw_secondary_series(DashedLineSeries::new(points, px(8.0), px(5.0), style))
+                .map_err(plot_err)?
+                .label(&s.label)
+                .legend(legend),
+        };
+    }
+
+    for (kind, color, label, dashed) in [
+        (MarkerKind::Dump, DUMP_COLOR, "heap dump", false),
+        (MarkerKind::Restart, RESTART_COLOR, "restart (memory limit exceeded)", true),
+    ] {
+        let at: Vec<DateTime<Utc>> = chart
+            .markers
+            .iter()
+            .filter(|m| m.kind == kind)
+            .map(|m| local(m.ts_us))
+            .collect();
+        if at.is_empty() {
+            continue;
+        }
+        let style = color.stroke_width(px(2.0).max(1));
+        let top = if kind == MarkerKind::Dump { bytes_top * 0.93 } else { bytes_top };
+        let lines = at.iter().map(|t| vec![(*t, 0.0), (*t, top)]);
+        if dashed {
+            let mut drawn = None;
+            for line in lines {
+                drawn = Some(
+                    ctx.draw_series(DashedLineSeries::new(line, px(10.0), px(6.0), style))
+                        .map_err(plot_err)?,
+                );
+            }
+            if let Some(d) = drawn {
+                d.label(label).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
+                });
+            }
+        } else {
+            let tip = px(7.0) as i32;
+            ctx.draw_series(lines.map(|l| PathElement::new(l, style)))
+                .map_err(plot_err)?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
+                });
+            // A triangle on top of each dump line, so short windows still show them.
+            ctx.draw_series(at.iter().map(|t| {
+                TriangleMarker::new((*t, top), tip, color.filled())
+            }))
+            .map_err(plot_err)?;
+        }
+    }
+
+    ctx.configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .label_font((FONT, px(15.0)).into_font())
+        .margin(px(10.0))
+        .draw()
+        .map_err(plot_err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn si_prefixes() {
+        assert_eq!(si(0.0, "B"), "0 B");
+        assert_eq!(si(629_145_600.0, "B"), "629.1 MB");
+        assert_eq!(si(2_000_000_000.0, "B"), "2 GB");
+        assert_eq!(si(520_580.0, ""), "520.6 k");
+        assert_eq!(si(950.0, ""), "950");
+    }
+}
+
+/// One process's samples of one source, as the chart builders take them.
+pub struct SourceSamples<'a> {
+    pub source: crate::parse::Source,
+    pub samples: &'a [crate::store::ChartSample],
+}
+
+fn points(
+    samples: &[crate::store::ChartSample],
+    value: impl Fn(&crate::store::ChartSample) -> Option<i64>,
+) -> Vec<(i64, f64)> {
+    samples
+        .iter()
+        .filter_map(|s| value(s).map(|v| (s.ts_us, v as f64)))
+        .collect()
+}
+
+/// The chart of one process: RSS and PSS on the left axis, live and old objects
+/// on the right (when logged), heap dumps and restarts as markers.
+pub fn process_chart(
+    process: &crate::store::ProcessSummary,
+    sources: &[SourceSamples<'_>],
+    events: &[crate::store::ProcessEvent],
+    zone: Zone,
+    window: &str,
+) -> Chart {
+    let mut series = Vec::new();
+    let several = sources.len() > 1;
+    for (i, src) in sources.iter().enumerate() {
+        let suffix = if several {
+            format!(" ({})", src.source.as_str())
+        } else {
+            String::new()
+        };
+        // A second source is drawn dashed in the same colours.
+        let dashed = i > 0;
+        let lines: [(&str, Axis, (u8, u8, u8), u32, fn(&crate::store::ChartSample) -> Option<i64>); 4] = [
+            ("RSS", Axis::Bytes, PALETTE[0], 2, |s| s.rss_bytes),
+            ("PSS", Axis::Bytes, PALETTE[1], 2, |s| s.pss_bytes),
+            ("live objects", Axis::Objects, PALETTE[2], 1, |s| s.live_slots),
+            ("old objects", Axis::Objects, PALETTE[3], 1, |s| s.old_objects),
+        ];
+        for (label, axis, color, width, value) in lines {
+            let pts = points(src.samples, value);
+            if pts.is_empty() {
+                continue;
+            }
+            series.push(Series {
+                label: format!("{label}{suffix}"),
+                axis,
+                color,
+                width,
+                dashed,
+                points: pts,
+            });
+        }
+    }
+    Chart {
+        title: format!("{}  {}  pid {}", process.host, process.worker, process.pid),
+        subtitle: window.to_string(),
+        zone,
+        series,
+        markers: events
+            .iter()
+            .map(|e| Marker {
+                ts_us: e.ts_us,
+                kind: e.kind,
+            })
+            .collect(),
+    }
+}
+
+/// All processes of one worker type on one host: RSS (solid) and PSS (dashed)
+/// per pid, each pid its own colour, with every dump and restart among them.
+pub fn overlay_chart(
+    host: &str,
+    worker: &str,
+    processes: &[(&crate::store::ProcessSummary, Vec<crate::store::ChartSample>, Vec<crate::store::ProcessEvent>)],
+    zone: Zone,
+    window: &str,
+) -> Chart {
+    let mut series = Vec::new();
+    let mut markers = Vec::new();
+    for (i, (p, samples, events)) in processes.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        series.push(Series {
+            label: format!("pid {} RSS", p.pid),
+            axis: Axis::Bytes,
+            color,
+            width: 2,
+            dashed: false,
+            points: points(samples, |s| s.rss_bytes),
+        });
+        series.push(Series {
+            label: format!("pid {} PSS", p.pid),
+            axis: Axis::Bytes,
+            color,
+            width: 1,
+            dashed: true,
+            points: points(samples, |s| s.pss_bytes),
+        });
+        markers.extend(events.iter().map(|e| Marker {
+            ts_us: e.ts_us,
+            kind: e.kind,
+        }));
+    }
+    series.retain(|s| !s.points.is_empty());
+    markers.sort_by_key(|m| m.ts_us);
+    Chart {
+        title: format!("{host}  {worker}  {} processes", processes.len()),
+        subtitle: window.to_string(),
+        zone,
+        series,
+        markers,
+    }
+}
