@@ -173,7 +173,9 @@ fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Res
     )
     .map_err(plot_err)?;
 
-    let mut ctx = ChartBuilder::on(&body)
+    // The legend gets its own column on the right, so it never hides a line.
+    let (plot_area, legend_area) = body.split_horizontally(body.dim_in_pixel().0.saturating_sub(px(250.0)) as i32);
+    let mut ctx = ChartBuilder::on(&plot_area)
         .margin(px(8.0))
         .x_label_area_size(px(56.0))
         .y_label_area_size(px(90.0))
@@ -190,7 +192,7 @@ fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Res
         .x_label_formatter(&|t| t.format("%m/%d %H:%M").to_string())
         .y_label_formatter(&|v| si(*v, "B"))
         .x_desc(format!("time ({zone})"))
-        .y_desc("memory")
+        .y_desc("memory (bytes)")
         .label_style(label_font.clone())
         .axis_desc_style(desc_font.clone())
         .light_line_style(BLACK.mix(0.05))
@@ -208,41 +210,37 @@ fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Res
             .map_err(plot_err)?;
     }
 
+    let mut legend: Vec<LegendEntry> = Vec::new();
     for s in &chart.series {
         let color = RGBColor(s.color.0, s.color.1, s.color.2);
         let style = color.stroke_width(px(s.width as f64).max(1));
         let points: Vec<(DateTime<Utc>, f64)> =
             s.points.iter().map(|&(t, v)| (local(t), v)).collect();
-        let legend = move |(x, y): (i32, i32)| {
-            PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
-        };
+        let (dash, gap) = (px(8.0), px(5.0));
         match (s.axis, s.dashed) {
-            (Axis::Bytes, false) => ctx
-                .draw_series(LineSeries::new(points, style))
-                .map_err(plot_err)?
-                .label(&s.label)
-                .legend(legend),
+            (Axis::Bytes, false) => ctx.draw_series(LineSeries::new(points, style)).map(|_| ()),
             (Axis::Bytes, true) => ctx
-                .draw_series(DashedLineSeries::new(points, px(8.0), px(5.0), style))
-                .map_err(plot_err)?
-                .label(&s.label)
-                .legend(legend),
+                .draw_series(DashedLineSeries::new(points, dash, gap, style))
+                .map(|_| ()),
             (Axis::Objects, false) => ctx
                 .draw_secondary_series(LineSeries::new(points, style))
-                .map_err(plot_err)?
-                .label(&s.label)
-                .legend(legend),
+                .map(|_| ()),
             (Axis::Objects, true) => ctx
-                .draw_secondary_series(DashedLineSeries::new(points, px(8.0), px(5.0), style))
-                .map_err(plot_err)?
-                .label(&s.label)
-                .legend(legend),
-        };
+                .draw_secondary_series(DashedLineSeries::new(points, dash, gap, style))
+                .map(|_| ()),
+        }
+        .map_err(plot_err)?;
+        let axis = if has_objects && s.axis == Axis::Objects { " (right)" } else { "" };
+        legend.push(LegendEntry {
+            label: format!("{}{axis}", s.label),
+            color,
+            dashed: s.dashed,
+        });
     }
 
     for (kind, color, label, dashed) in [
         (MarkerKind::Dump, DUMP_COLOR, "heap dump", false),
-        (MarkerKind::Restart, RESTART_COLOR, "restart (memory limit exceeded)", true),
+        (MarkerKind::Restart, RESTART_COLOR, "restart (limit exceeded)", true),
     ] {
         let at: Vec<DateTime<Utc>> = chart
             .markers
@@ -255,44 +253,71 @@ fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Res
         }
         let style = color.stroke_width(px(2.0).max(1));
         let top = if kind == MarkerKind::Dump { bytes_top * 0.93 } else { bytes_top };
-        let lines = at.iter().map(|t| vec![(*t, 0.0), (*t, top)]);
-        if dashed {
-            let mut drawn = None;
-            for line in lines {
-                drawn = Some(
-                    ctx.draw_series(DashedLineSeries::new(line, px(10.0), px(6.0), style))
-                        .map_err(plot_err)?,
-                );
+        for t in &at {
+            let line = [(*t, 0.0), (*t, top)];
+            if dashed {
+                ctx.draw_series(DashedLineSeries::new(line, px(10.0), px(6.0), style))
+                    .map_err(plot_err)?;
+            } else {
+                ctx.draw_series(std::iter::once(PathElement::new(line.to_vec(), style)))
+                    .map_err(plot_err)?;
+                // A triangle on top of each dump line, so short windows still show them.
+                ctx.draw_series(std::iter::once(TriangleMarker::new(
+                    (*t, top),
+                    px(7.0) as i32,
+                    color.filled(),
+                )))
+                .map_err(plot_err)?;
             }
-            if let Some(d) = drawn {
-                d.label(label).legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
-                });
+        }
+        legend.push(LegendEntry {
+            label: label.to_string(),
+            color,
+            dashed,
+        });
+    }
+    draw_legend(&legend_area, &legend, px)?;
+    Ok(())
+}
+
+struct LegendEntry {
+    label: String,
+    color: RGBColor,
+    dashed: bool,
+}
+
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[LegendEntry],
+    px: impl Fn(f64) -> u32,
+) -> Result<()> {
+    let font = (FONT, px(15.0)).into_font();
+    let row = px(24.0) as i32;
+    let (x0, y0) = (px(16.0) as i32, px(20.0) as i32);
+    let swatch = px(28.0) as i32;
+    for (i, e) in entries.iter().enumerate() {
+        let y = y0 + i as i32 * row;
+        let style = e.color.stroke_width(px(3.0).max(1));
+        if e.dashed {
+            let dash = swatch / 3;
+            for k in [0, 2] {
+                area.draw(&PathElement::new(
+                    vec![(x0 + k * dash, y), (x0 + (k + 1) * dash, y)],
+                    style,
+                ))
+                .map_err(plot_err)?;
             }
         } else {
-            let tip = px(7.0) as i32;
-            ctx.draw_series(lines.map(|l| PathElement::new(l, style)))
-                .map_err(plot_err)?
-                .label(label)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
-                });
-            // A triangle on top of each dump line, so short windows still show them.
-            ctx.draw_series(at.iter().map(|t| {
-                TriangleMarker::new((*t, top), tip, color.filled())
-            }))
-            .map_err(plot_err)?;
+            area.draw(&PathElement::new(vec![(x0, y), (x0 + swatch, y)], style))
+                .map_err(plot_err)?;
         }
-    }
-
-    ctx.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .label_font((FONT, px(15.0)).into_font())
-        .margin(px(10.0))
-        .draw()
+        area.draw(&Text::new(
+            e.label.clone(),
+            (x0 + swatch + px(8.0) as i32, y - px(8.0) as i32),
+            font.clone(),
+        ))
         .map_err(plot_err)?;
+    }
     Ok(())
 }
 

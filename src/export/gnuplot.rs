@@ -177,6 +177,18 @@ pub fn write_script(out: &mut (impl Write + ?Sized), header: &[String], spec: &S
     writeln!(out, "set xdata time")?;
     writeln!(out, "set timefmt \"%Y-%m-%dT%H:%M:%S\"")?;
     writeln!(out, "set format x \"%m/%d %H:%M\"")?;
+    // The range covers the markers too: a restart comes just after the last sample.
+    let times = spec.blocks.iter().flat_map(|b| b.samples.iter().map(|s| s.ts_us));
+    let times = times.chain(spec.events.iter().map(|e| e.ts_us));
+    let (t0, t1) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+    if t0 < t1 {
+        writeln!(
+            out,
+            "set xrange [{}:{}]",
+            gp_quote(&spec.zone.format_local(t0, TIME_FORMAT)),
+            gp_quote(&spec.zone.format_local(t1, TIME_FORMAT))
+        )?;
+    }
     writeln!(out, "set xlabel {} noenhanced", gp_quote(&format!("time ({})", spec.zone)))?;
     writeln!(out, "set ylabel \"memory (bytes)\"")?;
     writeln!(out, "set format y \"%.1s %cB\"")?;
