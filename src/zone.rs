@@ -149,7 +149,9 @@ impl Zone {
 
     /// Local wall-clock time of a UTC time, formatted with a chrono pattern.
     pub fn format_local(&self, utc_us: i64, pattern: &str) -> String {
-        naive(self.utc_to_local_us(utc_us)).format(pattern).to_string()
+        naive(self.utc_to_local_us(utc_us))
+            .format(pattern)
+            .to_string()
     }
 }
 

@@ -10,8 +10,14 @@ use std::process::Command;
 use fixture_db::{files_in, fixture, golden, ok, png_size, FixtureDb};
 
 const WINDOW: [&str; 8] = [
-    "--host", "appliance-a", "--worker", "MetricsProcessor",
-    "--from", "2017-03-01T06:00", "--to", "2017-03-02 18:00",
+    "--host",
+    "appliance-a",
+    "--worker",
+    "MetricsProcessor",
+    "--from",
+    "2017-03-01T06:00",
+    "--to",
+    "2017-03-02 18:00",
 ];
 
 fn export(db: &FixtureDb, out: &str, selectors: &[&str]) -> Vec<(String, Vec<u8>)> {
@@ -45,7 +51,18 @@ fn windowed_export_matches_golden_files() {
 #[test]
 fn status_only_process_in_its_own_zone_matches_golden_files() {
     let db = FixtureDb::new();
-    let files = export(&db, "b", &["--host", "appliance-b", "--pid", "3105", "--tz", "America/New_York"]);
+    let files = export(
+        &db,
+        "b",
+        &[
+            "--host",
+            "appliance-b",
+            "--pid",
+            "3105",
+            "--tz",
+            "America/New_York",
+        ],
+    );
     assert_eq!(files.len(), 3);
     for (name, bytes) in &files {
         assert!(name.starts_with("appliance-b_20170811_3105."), "{name}");
@@ -60,7 +77,13 @@ fn status_only_process_in_its_own_zone_matches_golden_files() {
         .find(|r| r[1] == "appliance-b" && r[2] == "3105")
         .unwrap();
     assert_eq!(first[0], "2017-08-11T04:00:15.181786Z");
-    assert_eq!(row, format!("2017-08-11T00:00:15.181786 {} {} NaN NaN", first[6], first[5]));
+    assert_eq!(
+        row,
+        format!(
+            "2017-08-11T00:00:15.181786 {} {} NaN NaN",
+            first[6], first[5]
+        )
+    );
 }
 
 #[test]
@@ -70,14 +93,37 @@ fn patched_samples_win_and_sources_never_mix() {
         let (_, bytes) = files.iter().find(|(n, _)| n.ends_with(".data")).unwrap();
         String::from_utf8(bytes.clone()).unwrap()
     };
-    let default = data(&export(&db, "d", &["--host", "appliance-a", "--pid", "2922"]));
-    let rows = |text: &str| text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).count();
+    let default = data(&export(
+        &db,
+        "d",
+        &["--host", "appliance-a", "--pid", "2922"],
+    ));
+    let rows = |text: &str| {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .count()
+    };
     assert_eq!(rows(&default), 434, "patched samples only");
     assert!(default.contains("# source: patch\n") && !default.contains("# source: status"));
-    let status = data(&export(&db, "s", &["--host", "appliance-a", "--pid", "2922", "--source", "status"]));
+    let status = data(&export(
+        &db,
+        "s",
+        &[
+            "--host",
+            "appliance-a",
+            "--pid",
+            "2922",
+            "--source",
+            "status",
+        ],
+    ));
     assert_eq!(rows(&status), 144);
     // Both: two gnuplot data sets (separated by two blank lines), each named.
-    let both = data(&export(&db, "a", &["--host", "appliance-a", "--pid", "2922", "--source", "all"]));
+    let both = data(&export(
+        &db,
+        "a",
+        &["--host", "appliance-a", "--pid", "2922", "--source", "all"],
+    ));
     assert_eq!(rows(&both), 578);
     let status_at = both.find("# source: status\n").unwrap();
     let patch_at = both.find("\n\n\n# source: patch\n").unwrap();
@@ -104,8 +150,29 @@ fn re_export_is_byte_identical() {
         fs::copy(e.path(), tmp.join(e.file_name())).unwrap();
     }
     let db2 = other.path().join("other.db");
-    ok(other.path(), &db2, &["ingest", "-q", "--host", "appliance-b", fixture("appliance-b").to_str().unwrap()]);
-    ok(other.path(), &db2, &["ingest", "-q", "--host", "appliance-a", fixture("trip2/appliance-a").to_str().unwrap(), "logs/a"]);
+    ok(
+        other.path(),
+        &db2,
+        &[
+            "ingest",
+            "-q",
+            "--host",
+            "appliance-b",
+            fixture("appliance-b").to_str().unwrap(),
+        ],
+    );
+    ok(
+        other.path(),
+        &db2,
+        &[
+            "ingest",
+            "-q",
+            "--host",
+            "appliance-a",
+            fixture("trip2/appliance-a").to_str().unwrap(),
+            "logs/a",
+        ],
+    );
     let mut args = vec!["export", "--format", "gnuplot", "--out", "again"];
     args.extend_from_slice(&WINDOW);
     ok(other.path(), &db2, &args);
@@ -115,7 +182,17 @@ fn re_export_is_byte_identical() {
 #[test]
 fn an_empty_window_writes_nothing() {
     let db = FixtureDb::new();
-    let err = db.fails(&["export", "--format", "gnuplot", "--out", "none", "--from", "2017-03-05", "--to", "2017-03-06"]);
+    let err = db.fails(&[
+        "export",
+        "--format",
+        "gnuplot",
+        "--out",
+        "none",
+        "--from",
+        "2017-03-05",
+        "--to",
+        "2017-03-06",
+    ]);
     assert_eq!(
         err,
         "miq-memlog: no samples match the selection --from 2017-03-05 --to 2017-03-06 (zone UTC): nothing written\n"
@@ -123,8 +200,19 @@ fn an_empty_window_writes_nothing() {
     assert!(!db.path().join("none").exists());
     // Between two samples of the only process selected.
     let err = db.fails(&[
-        "export", "--format", "gnuplot", "--out", "none", "--host", "appliance-b", "--pid", "3105",
-        "--from", "2017-08-11T18:30:05Z", "--to", "2017-08-11T18:40:00Z",
+        "export",
+        "--format",
+        "gnuplot",
+        "--out",
+        "none",
+        "--host",
+        "appliance-b",
+        "--pid",
+        "3105",
+        "--from",
+        "2017-08-11T18:30:05Z",
+        "--to",
+        "2017-08-11T18:40:00Z",
     ]);
     assert!(err.contains("no samples match the selection"), "{err}");
     assert!(!db.path().join("none").exists());
@@ -135,8 +223,22 @@ fn file_names_never_leave_the_output_folder() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("x.db");
     let log = fixture("edge/malformed.log");
-    ok(dir.path(), &db, &["ingest", "-q", "--host", "../../up here/..", log.to_str().unwrap()]);
-    ok(dir.path(), &db, &["export", "--format", "gnuplot", "--out", "out/inner"]);
+    ok(
+        dir.path(),
+        &db,
+        &[
+            "ingest",
+            "-q",
+            "--host",
+            "../../up here/..",
+            log.to_str().unwrap(),
+        ],
+    );
+    ok(
+        dir.path(),
+        &db,
+        &["export", "--format", "gnuplot", "--out", "out/inner"],
+    );
     let files = files_in(&dir.path().join("out/inner"));
     assert!(!files.is_empty());
     for (name, _) in &files {
@@ -146,7 +248,13 @@ fn file_names_never_leave_the_output_folder() {
     walk(dir.path(), &mut everything);
     for path in everything {
         let rel = path.strip_prefix(dir.path()).unwrap();
-        assert!(rel.starts_with("out/inner") || rel.starts_with("x.db") || rel.to_string_lossy().starts_with("x.db"), "{}", rel.display());
+        assert!(
+            rel.starts_with("out/inner")
+                || rel.starts_with("x.db")
+                || rel.to_string_lossy().starts_with("x.db"),
+            "{}",
+            rel.display()
+        );
     }
 }
 
@@ -167,18 +275,43 @@ fn gnuplot(cwd: &Path, args: &[&str]) {
         .args(args)
         .output()
         .expect("gnuplot is installed (.ci/run installs gnuplot-nox)");
-    assert!(out.status.success(), "gnuplot {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "gnuplot {args:?} warned: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "gnuplot {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "gnuplot {args:?} warned: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn gnuplot_renders_the_exported_scripts() {
     let db = FixtureDb::new();
     export(&db, "w", &WINDOW);
-    export(&db, "b", &["--host", "appliance-b", "--pid", "3105", "--tz", "America/New_York"]);
+    export(
+        &db,
+        "b",
+        &[
+            "--host",
+            "appliance-b",
+            "--pid",
+            "3105",
+            "--tz",
+            "America/New_York",
+        ],
+    );
     for (dir, stem) in [
-        ("w", "appliance-a_20170301_55012_from_201703010600_to_201703021800"),
-        ("w", "appliance-a_20170301_54823_from_201703010600_to_201703021800"),
+        (
+            "w",
+            "appliance-a_20170301_55012_from_201703010600_to_201703021800",
+        ),
+        (
+            "w",
+            "appliance-a_20170301_54823_from_201703010600_to_201703021800",
+        ),
         ("b", "appliance-b_20170811_3105"),
     ] {
         // Run from elsewhere: the script finds its data beside itself.
@@ -215,10 +348,13 @@ fn a_plain_gnuplot_script_plots_data_and_impulses() {
     // gnuplot reads every data row (comments skipped): count them and their largest RSS.
     let count = Command::new("gnuplot")
         .current_dir(db.path())
-        .args(["-e", &format!(
-            "stats '{stem}.data' using 3 nooutput; print STATS_records, STATS_max; \
+        .args([
+            "-e",
+            &format!(
+                "stats '{stem}.data' using 3 nooutput; print STATS_records, STATS_max; \
              stats '{stem}.impulses' using 2 nooutput; print STATS_records, STATS_max"
-        )])
+            ),
+        ])
         .output()
         .unwrap();
     let printed = String::from_utf8_lossy(&count.stderr).to_string();

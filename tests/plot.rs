@@ -14,7 +14,11 @@ fn png_per_process_at_the_default_size() {
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["appliance-a_20170301_54823.png", "appliance-a_20170301_55012.png", "appliance-a_20170302_57231.png"]
+        [
+            "appliance-a_20170301_54823.png",
+            "appliance-a_20170301_55012.png",
+            "appliance-a_20170302_57231.png"
+        ]
     );
     for (name, bytes) in &files {
         assert_eq!(png_size(bytes), (1280, 720), "{name}");
@@ -25,16 +29,47 @@ fn png_per_process_at_the_default_size() {
 #[test]
 fn svg_and_other_sizes() {
     let db = FixtureDb::new();
-    db.ok(&["plot", "--host", "appliance-b", "--pid", "3105", "--format", "svg", "--tz", "America/New_York", "--out", "svg"]);
+    db.ok(&[
+        "plot",
+        "--host",
+        "appliance-b",
+        "--pid",
+        "3105",
+        "--format",
+        "svg",
+        "--tz",
+        "America/New_York",
+        "--out",
+        "svg",
+    ]);
     let svg = fs::read_to_string(db.path().join("svg/appliance-b_20170811_3105.svg")).unwrap();
     assert!(svg.starts_with("<svg"), "{}", &svg[..60]);
-    assert!(svg.contains(r#"width="1280" height="720""#), "{}", &svg[..200]);
-    assert!(svg.contains("appliance-b  ManageIQ::Providers::Redhat::InfraManager::RefreshWorker  pid 3105"));
+    assert!(
+        svg.contains(r#"width="1280" height="720""#),
+        "{}",
+        &svg[..200]
+    );
+    assert!(svg.contains(
+        "appliance-b  ManageIQ::Providers::Redhat::InfraManager::RefreshWorker  pid 3105"
+    ));
     assert!(svg.contains("restart (limit exceeded)"));
     assert!(svg.contains("time (America/New_York)"));
-    assert!(svg.contains("08/11 10:00"), "tick labels in the chosen zone");
+    assert!(
+        svg.contains("08/11 10:00"),
+        "tick labels in the chosen zone"
+    );
 
-    db.ok(&["plot", "--host", "appliance-b", "--pid", "3105", "--size", "800x600", "--out", "small"]);
+    db.ok(&[
+        "plot",
+        "--host",
+        "appliance-b",
+        "--pid",
+        "3105",
+        "--size",
+        "800x600",
+        "--out",
+        "small",
+    ]);
     let png = fs::read(db.path().join("small/appliance-b_20170811_3105.png")).unwrap();
     assert_eq!(png_size(&png), (800, 600));
     let err = db.fails(&["plot", "--size", "huge"]);
@@ -44,15 +79,34 @@ fn svg_and_other_sizes() {
 #[test]
 fn overlay_draws_one_chart_per_worker_type() {
     let db = FixtureDb::new();
-    db.ok(&["plot", "--worker", "MetricsProcessor|RefreshWorker", "--overlay", "--format", "svg", "--out", "o"]);
+    db.ok(&[
+        "plot",
+        "--worker",
+        "MetricsProcessor|RefreshWorker",
+        "--overlay",
+        "--format",
+        "svg",
+        "--out",
+        "o",
+    ]);
     let files = files_in(&db.path().join("o"));
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["appliance-a_20170301_MiqEmsMetricsProcessorWorker_overlay.svg", "appliance-b_20170811_RefreshWorker_overlay.svg"]
+        [
+            "appliance-a_20170301_MiqEmsMetricsProcessorWorker_overlay.svg",
+            "appliance-b_20170811_RefreshWorker_overlay.svg"
+        ]
     );
     let svg = String::from_utf8(files[0].1.clone()).unwrap();
-    for label in ["pid 54823 RSS", "pid 55012 RSS", "pid 57231 RSS", "heap dump", "restart (limit exceeded)", "3 processes"] {
+    for label in [
+        "pid 54823 RSS",
+        "pid 55012 RSS",
+        "pid 57231 RSS",
+        "heap dump",
+        "restart (limit exceeded)",
+        "3 processes",
+    ] {
         assert!(svg.contains(label), "{label}");
     }
 }
@@ -61,6 +115,9 @@ fn overlay_draws_one_chart_per_worker_type() {
 fn an_empty_selection_draws_nothing() {
     let db = FixtureDb::new();
     let err = db.fails(&["plot", "--worker", "NoSuchWorker", "--out", "none"]);
-    assert!(err.contains("no samples match the selection --worker NoSuchWorker"), "{err}");
+    assert!(
+        err.contains("no samples match the selection --worker NoSuchWorker"),
+        "{err}"
+    );
     assert!(!db.path().join("none").exists());
 }

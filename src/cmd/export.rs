@@ -67,11 +67,14 @@ fn export_csv(store: &Store, selection: &Selection, out: Option<&Path>) -> Resul
 pub fn sources_for(process: &ProcessSummary, selection: &Selection, all: bool) -> Vec<Source> {
     match selection.source {
         Some(s) => vec![s],
-        None if all => [(Source::Status, process.status_samples), (Source::Patch, process.patch_samples)]
-            .into_iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(s, _)| s)
-            .collect(),
+        None if all => [
+            (Source::Status, process.status_samples),
+            (Source::Patch, process.patch_samples),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, _)| s)
+        .collect(),
         None if process.patch_samples > 0 => vec![Source::Patch],
         None => vec![Source::Status],
     }
@@ -194,7 +197,11 @@ fn export_gnuplot(
         write_whole(&dir.join(format!("{stem}.gp")), |w| {
             write_script(&mut *w, &header, &spec)
         })?;
-        writeln!(stderr, "wrote {}", dir.join(format!("{stem}.{{data,impulses,gp}}")).display())?;
+        writeln!(
+            stderr,
+            "wrote {}",
+            dir.join(format!("{stem}.{{data,impulses,gp}}")).display()
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

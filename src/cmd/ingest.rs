@@ -234,20 +234,21 @@ fn ingest_logs(
         for _ in 0..jobs {
             let tx = tx.clone();
             let (queue, scanner) = (&queue, &scanner);
-            scope.spawn(move || loop {
-                let Some(seq) = queue.lock().ok().and_then(|mut q| q.pop_front()) else {
-                    break;
-                };
-                if !parse_one(
-                    seq,
-                    &logs[seq],
-                    args.accept_truncated,
-                    known,
-                    scanner,
-                    progress,
-                    &tx,
-                ) {
-                    break;
+            // The queue's lock is released inside the closure, before parsing.
+            scope.spawn(move || {
+                while let Some(seq) = queue.lock().ok().and_then(|mut q| q.pop_front()) {
+                    let go_on = parse_one(
+                        seq,
+                        &logs[seq],
+                        args.accept_truncated,
+                        known,
+                        scanner,
+                        progress,
+                        &tx,
+                    );
+                    if !go_on {
+                        break;
+                    }
                 }
             });
         }

@@ -24,8 +24,18 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
     let opt = |v: Option<i64>| v.map_or(Value::Null, Value::Integer);
     let table = Table {
         columns: [
-            "host", "pid", "worker", "first", "last", "patch", "status", "dumps", "restarts",
-            "rss_first", "rss_last", "rss_max",
+            "host",
+            "pid",
+            "worker",
+            "first",
+            "last",
+            "patch",
+            "status",
+            "dumps",
+            "restarts",
+            "rss_first",
+            "rss_last",
+            "rss_max",
         ]
         .map(String::from)
         .to_vec(),

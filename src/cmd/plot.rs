@@ -47,8 +47,12 @@ fn parse_size(text: &str) -> Result<(u32, u32), String> {
     let (w, h) = text
         .split_once(['x', 'X'])
         .ok_or_else(|| format!("'{text}' is not WIDTHxHEIGHT"))?;
-    let w: u32 = w.parse().map_err(|_| format!("'{text}' is not WIDTHxHEIGHT"))?;
-    let h: u32 = h.parse().map_err(|_| format!("'{text}' is not WIDTHxHEIGHT"))?;
+    let w: u32 = w
+        .parse()
+        .map_err(|_| format!("'{text}' is not WIDTHxHEIGHT"))?;
+    let h: u32 = h
+        .parse()
+        .map_err(|_| format!("'{text}' is not WIDTHxHEIGHT"))?;
     if !(200..=10000).contains(&w) || !(150..=10000).contains(&h) {
         return Err(format!("{text}: width 200 to 10000, height 150 to 10000"));
     }
@@ -109,7 +113,14 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
             let short = worker.rsplit("::").next().unwrap_or(worker);
             let stem = unique_stem(
                 &mut used,
-                file_stem(host, &format!("{short}_overlay"), first_us, selection.from_us, selection.to_us, zone),
+                file_stem(
+                    host,
+                    &format!("{short}_overlay"),
+                    first_us,
+                    selection.from_us,
+                    selection.to_us,
+                    zone,
+                ),
                 worker,
             );
             let path = args.out.join(format!("{stem}.{ext}"));
@@ -146,7 +157,14 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
         );
         let stem = unique_stem(
             &mut used,
-            file_stem(&p.host, &p.pid.to_string(), first_us, selection.from_us, selection.to_us, zone),
+            file_stem(
+                &p.host,
+                &p.pid.to_string(),
+                first_us,
+                selection.from_us,
+                selection.to_us,
+                zone,
+            ),
             &p.worker,
         );
         let path = args.out.join(format!("{stem}.{ext}"));
@@ -157,7 +175,12 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
 }
 
 /// Renders through a `.partial` file renamed into place, like every other output.
-fn draw_to(chart: &crate::export::chart::Chart, path: &Path, format: ImageFormat, size: (u32, u32)) -> Result<()> {
+fn draw_to(
+    chart: &crate::export::chart::Chart,
+    path: &Path,
+    format: ImageFormat,
+    size: (u32, u32),
+) -> Result<()> {
     // The image encoder goes by the extension, so it stays last.
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("png");
     let tmp = path.with_extension(format!("partial.{ext}"));

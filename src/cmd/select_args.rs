@@ -113,7 +113,9 @@ impl Selectors {
         if let Some(s) = self.source {
             parts.push(format!(
                 "--source {}",
-                s.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
+                s.to_possible_value()
+                    .map(|v| v.get_name().to_string())
+                    .unwrap_or_default()
             ));
         }
         if parts.is_empty() {
@@ -178,15 +180,46 @@ mod tests {
     #[test]
     fn reads_iso_times_with_and_without_zones() {
         assert_eq!(utc("2017-03-01", "UTC"), "2017-03-01T00:00:00.000000Z");
-        assert_eq!(utc("2017-03-01T12:30", "UTC"), "2017-03-01T12:30:00.000000Z");
-        assert_eq!(utc("2017-03-01 12:30:05", "UTC"), "2017-03-01T12:30:05.000000Z");
-        assert_eq!(utc("2017-03-01T12:30:05.25", "UTC"), "2017-03-01T12:30:05.250000Z");
-        assert_eq!(utc("2017-08-11T14:37", "America/New_York"), "2017-08-11T18:37:00.000000Z");
-        assert_eq!(utc("2017-08-11", "America/New_York"), "2017-08-11T04:00:00.000000Z");
-        assert_eq!(utc("2017-08-11T14:37:00Z", "America/New_York"), "2017-08-11T14:37:00.000000Z");
-        assert_eq!(utc("2017-08-11T14:37-04:00", "UTC"), "2017-08-11T18:37:00.000000Z");
-        assert_eq!(utc("2017-08-11T14:37:00+0530", "UTC"), "2017-08-11T09:07:00.000000Z");
-        for bad in ["", "yesterday", "2017-02-30", "2017-03-01T25:00", "2017-03-01T12", "2017-03-01T12:00+99:00"] {
+        assert_eq!(
+            utc("2017-03-01T12:30", "UTC"),
+            "2017-03-01T12:30:00.000000Z"
+        );
+        assert_eq!(
+            utc("2017-03-01 12:30:05", "UTC"),
+            "2017-03-01T12:30:05.000000Z"
+        );
+        assert_eq!(
+            utc("2017-03-01T12:30:05.25", "UTC"),
+            "2017-03-01T12:30:05.250000Z"
+        );
+        assert_eq!(
+            utc("2017-08-11T14:37", "America/New_York"),
+            "2017-08-11T18:37:00.000000Z"
+        );
+        assert_eq!(
+            utc("2017-08-11", "America/New_York"),
+            "2017-08-11T04:00:00.000000Z"
+        );
+        assert_eq!(
+            utc("2017-08-11T14:37:00Z", "America/New_York"),
+            "2017-08-11T14:37:00.000000Z"
+        );
+        assert_eq!(
+            utc("2017-08-11T14:37-04:00", "UTC"),
+            "2017-08-11T18:37:00.000000Z"
+        );
+        assert_eq!(
+            utc("2017-08-11T14:37:00+0530", "UTC"),
+            "2017-08-11T09:07:00.000000Z"
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2017-02-30",
+            "2017-03-01T25:00",
+            "2017-03-01T12",
+            "2017-03-01T12:00+99:00",
+        ] {
             assert!(parse_time(bad, UTC).is_err(), "{bad}");
         }
     }

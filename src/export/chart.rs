@@ -101,7 +101,9 @@ pub fn si(value: f64, unit: &str) -> String {
     } else {
         format!("{v:.1}")
     };
-    format!("{number} {}{unit}", prefixes[i]).trim_end().to_string()
+    format!("{number} {}{unit}", prefixes[i])
+        .trim_end()
+        .to_string()
 }
 
 pub fn render(chart: &Chart, path: &Path, format: ImageFormat, size: (u32, u32)) -> Result<()> {
@@ -110,12 +112,14 @@ pub fn render(chart: &Chart, path: &Path, format: ImageFormat, size: (u32, u32))
         ImageFormat::Png => {
             let root = BitMapBackend::new(path, size).into_drawing_area();
             draw(chart, &root)?;
-            root.present().map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
+            root.present()
+                .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
         }
         ImageFormat::Svg => {
             let root = SVGBackend::new(path, size).into_drawing_area();
             draw(chart, &root)?;
-            root.present().map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
+            root.present()
+                .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
         }
     }
 }
@@ -162,7 +166,10 @@ fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Res
     let scale = (width as f64 / 1280.0).max(0.5);
     let px = |n: f64| (n * scale).round() as u32;
     let titled = root
-        .titled(&chart.title, (FONT, px(26.0)).into_font().style(FontStyle::Bold))
+        .titled(
+            &chart.title,
+            (FONT, px(26.0)).into_font().style(FontStyle::Bold),
+        )
         .map_err(plot_err)?;
     let body = titled.margin(0, px(10.0), px(16.0), px(16.0));
     let (sub, body) = body.split_vertically(px(24.0));
@@ -174,7 +181,8 @@ fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Res
     .map_err(plot_err)?;
 
     // The legend gets its own column on the right, so it never hides a line.
-    let (plot_area, legend_area) = body.split_horizontally(body.dim_in_pixel().0.saturating_sub(px(250.0)) as i32);
+    let (plot_area, legend_area) =
+        body.split_horizontally(body.dim_in_pixel().0.saturating_sub(px(250.0)) as i32);
     let mut ctx = ChartBuilder::on(&plot_area)
         .margin(px(8.0))
         .x_label_area_size(px(56.0))
@@ -230,7 +238,11 @@ fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Res
                 .map(|_| ()),
         }
         .map_err(plot_err)?;
-        let axis = if has_objects && s.axis == Axis::Objects { " (right)" } else { "" };
+        let axis = if has_objects && s.axis == Axis::Objects {
+            " (right)"
+        } else {
+            ""
+        };
         legend.push(LegendEntry {
             label: format!("{}{axis}", s.label),
             color,
@@ -240,7 +252,12 @@ fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Res
 
     for (kind, color, label, dashed) in [
         (MarkerKind::Dump, DUMP_COLOR, "heap dump", false),
-        (MarkerKind::Restart, RESTART_COLOR, "restart (limit exceeded)", true),
+        (
+            MarkerKind::Restart,
+            RESTART_COLOR,
+            "restart (limit exceeded)",
+            true,
+        ),
     ] {
         let at: Vec<DateTime<Utc>> = chart
             .markers
@@ -252,7 +269,11 @@ fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Res
             continue;
         }
         let style = color.stroke_width(px(2.0).max(1));
-        let top = if kind == MarkerKind::Dump { bytes_top * 0.93 } else { bytes_top };
+        let top = if kind == MarkerKind::Dump {
+            bytes_top * 0.93
+        } else {
+            bytes_top
+        };
         for t in &at {
             let line = [(*t, 0.0), (*t, top)];
             if dashed {
@@ -321,19 +342,14 @@ fn draw_legend<DB: DrawingBackend>(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn si_prefixes() {
-        assert_eq!(si(0.0, "B"), "0 B");
-        assert_eq!(si(629_145_600.0, "B"), "629.1 MB");
-        assert_eq!(si(2_000_000_000.0, "B"), "2 GB");
-        assert_eq!(si(520_580.0, ""), "520.6 k");
-        assert_eq!(si(950.0, ""), "950");
-    }
-}
+/// Label, axis, colour, width and the value drawn.
+type SeriesSpec = (
+    &'static str,
+    Axis,
+    (u8, u8, u8),
+    u32,
+    fn(&crate::store::ChartSample) -> Option<i64>,
+);
 
 /// One process's samples of one source, as the chart builders take them.
 pub struct SourceSamples<'a> {
@@ -370,11 +386,15 @@ pub fn process_chart(
         };
         // A second source is drawn dashed in the same colours.
         let dashed = i > 0;
-        let lines: [(&str, Axis, (u8, u8, u8), u32, fn(&crate::store::ChartSample) -> Option<i64>); 4] = [
+        let lines: [SeriesSpec; 4] = [
             ("RSS", Axis::Bytes, PALETTE[0], 2, |s| s.rss_bytes),
             ("PSS", Axis::Bytes, PALETTE[1], 2, |s| s.pss_bytes),
-            ("live objects", Axis::Objects, PALETTE[2], 1, |s| s.live_slots),
-            ("old objects", Axis::Objects, PALETTE[3], 1, |s| s.old_objects),
+            ("live objects", Axis::Objects, PALETTE[2], 1, |s| {
+                s.live_slots
+            }),
+            ("old objects", Axis::Objects, PALETTE[3], 1, |s| {
+                s.old_objects
+            }),
         ];
         for (label, axis, color, width, value) in lines {
             let pts = points(src.samples, value);
@@ -411,7 +431,11 @@ pub fn process_chart(
 pub fn overlay_chart(
     host: &str,
     worker: &str,
-    processes: &[(&crate::store::ProcessSummary, Vec<crate::store::ChartSample>, Vec<crate::store::ProcessEvent>)],
+    processes: &[(
+        &crate::store::ProcessSummary,
+        Vec<crate::store::ChartSample>,
+        Vec<crate::store::ProcessEvent>,
+    )],
     zone: Zone,
     window: &str,
 ) -> Chart {
@@ -448,5 +472,19 @@ pub fn overlay_chart(
         zone,
         series,
         markers,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn si_prefixes() {
+        assert_eq!(si(0.0, "B"), "0 B");
+        assert_eq!(si(629_145_600.0, "B"), "629.1 MB");
+        assert_eq!(si(2_000_000_000.0, "B"), "2 GB");
+        assert_eq!(si(520_580.0, ""), "520.6 k");
+        assert_eq!(si(950.0, ""), "950");
     }
 }

@@ -90,7 +90,10 @@ pub fn write_data(
     zone: Zone,
 ) -> Result<()> {
     write_header(out, header)?;
-    writeln!(out, "# columns: TIME PSS RSS Live Old (bytes, bytes, objects, objects); {MISSING} = not logged")?;
+    writeln!(
+        out,
+        "# columns: TIME PSS RSS Live Old (bytes, bytes, objects, objects); {MISSING} = not logged"
+    )?;
     let mut line = Vec::with_capacity(96);
     for (i, block) in blocks.iter().enumerate() {
         if i > 0 {
@@ -119,9 +122,16 @@ pub fn write_impulses(
     zone: Zone,
 ) -> Result<()> {
     write_header(out, header)?;
-    writeln!(out, "# columns: TIME {IMPULSE_HEIGHT} (one line per heap dump)")?;
+    writeln!(
+        out,
+        "# columns: TIME {IMPULSE_HEIGHT} (one line per heap dump)"
+    )?;
     for e in events.iter().filter(|e| e.kind == MarkerKind::Dump) {
-        writeln!(out, "{} {IMPULSE_HEIGHT}", zone.format_local(e.ts_us, TIME_FORMAT))?;
+        writeln!(
+            out,
+            "{} {IMPULSE_HEIGHT}",
+            zone.format_local(e.ts_us, TIME_FORMAT)
+        )?;
     }
     Ok(())
 }
@@ -144,7 +154,11 @@ fn gp_quote(text: &str) -> String {
 
 /// A gnuplot script drawing `<stem>.data` and `<stem>.impulses` (found next to the
 /// script, wherever gnuplot is started from) into `<stem>.png`, 1280x720.
-pub fn write_script(out: &mut (impl Write + ?Sized), header: &[String], spec: &ScriptSpec<'_>) -> Result<()> {
+pub fn write_script(
+    out: &mut (impl Write + ?Sized),
+    header: &[String],
+    spec: &ScriptSpec<'_>,
+) -> Result<()> {
     let p = spec.process;
     let samples = spec.blocks.iter().flat_map(|b| &b.samples);
     let rss_top = samples
@@ -153,32 +167,61 @@ pub fn write_script(out: &mut (impl Write + ?Sized), header: &[String], spec: &S
         .max()
         .unwrap_or(1)
         .max(1);
-    let has_objects = samples.clone().any(|s| s.live_slots.is_some() || s.old_objects.is_some());
-    let dumps = spec.events.iter().filter(|e| e.kind == MarkerKind::Dump).count();
-    let restarts: Vec<&ProcessEvent> =
-        spec.events.iter().filter(|e| e.kind == MarkerKind::Restart).collect();
+    let has_objects = samples
+        .clone()
+        .any(|s| s.live_slots.is_some() || s.old_objects.is_some());
+    let dumps = spec
+        .events
+        .iter()
+        .filter(|e| e.kind == MarkerKind::Dump)
+        .count();
+    let restarts: Vec<&ProcessEvent> = spec
+        .events
+        .iter()
+        .filter(|e| e.kind == MarkerKind::Restart)
+        .collect();
 
     write_header(out, header)?;
-    writeln!(out, "# Run: gnuplot {}.gp  (writes {}.png beside it)", spec.stem, spec.stem)?;
-    writeln!(out, "# Restarts (dashed red lines) are memory_exceeded events: the server stopped the")?;
-    writeln!(out, "# worker for exceeding its memory limit. Heap dumps are the impulses.")?;
+    writeln!(
+        out,
+        "# Run: gnuplot {}.gp  (writes {}.png beside it)",
+        spec.stem, spec.stem
+    )?;
+    writeln!(
+        out,
+        "# Restarts (dashed red lines) are memory_exceeded events: the server stopped the"
+    )?;
+    writeln!(
+        out,
+        "# worker for exceeding its memory limit. Heap dumps are the impulses."
+    )?;
     writeln!(out)?;
     writeln!(out, "# The data files sit beside this script.")?;
     writeln!(out, "dir = \"\"")?;
-    writeln!(out, "do for [i = 1:strlen(ARG0)] {{ if (ARG0[i:i] eq \"/\") {{ dir = ARG0[1:i] }} }}")?;
+    writeln!(
+        out,
+        "do for [i = 1:strlen(ARG0)] {{ if (ARG0[i:i] eq \"/\") {{ dir = ARG0[1:i] }} }}"
+    )?;
     writeln!(out, "rss_top = {rss_top}.0")?;
-    writeln!(out, "set terminal pngcairo size 1280,720 font \"DejaVu Sans,10\"")?;
-    writeln!(out, "set output dir.{}", gp_quote(&format!("{}.png", spec.stem)))?;
-    let title = format!(
-        "{}  {}  pid {}\\n{}",
-        p.host, p.worker, p.pid, spec.window
-    );
+    writeln!(
+        out,
+        "set terminal pngcairo size 1280,720 font \"DejaVu Sans,10\""
+    )?;
+    writeln!(
+        out,
+        "set output dir.{}",
+        gp_quote(&format!("{}.png", spec.stem))
+    )?;
+    let title = format!("{}  {}  pid {}\\n{}", p.host, p.worker, p.pid, spec.window);
     writeln!(out, "set title \"{}\" noenhanced", title.replace('"', "'"))?;
     writeln!(out, "set xdata time")?;
     writeln!(out, "set timefmt \"%Y-%m-%dT%H:%M:%S\"")?;
     writeln!(out, "set format x \"%m/%d %H:%M\"")?;
     // The range covers the markers too: a restart comes just after the last sample.
-    let times = spec.blocks.iter().flat_map(|b| b.samples.iter().map(|s| s.ts_us));
+    let times = spec
+        .blocks
+        .iter()
+        .flat_map(|b| b.samples.iter().map(|s| s.ts_us));
     let times = times.chain(spec.events.iter().map(|e| e.ts_us));
     let (t0, t1) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
     if t0 < t1 {
@@ -189,7 +232,11 @@ pub fn write_script(out: &mut (impl Write + ?Sized), header: &[String], spec: &S
             gp_quote(&spec.zone.format_local(t1, TIME_FORMAT))
         )?;
     }
-    writeln!(out, "set xlabel {} noenhanced", gp_quote(&format!("time ({})", spec.zone)))?;
+    writeln!(
+        out,
+        "set xlabel {} noenhanced",
+        gp_quote(&format!("time ({})", spec.zone))
+    )?;
     writeln!(out, "set ylabel \"memory (bytes)\"")?;
     writeln!(out, "set format y \"%.1s %cB\"")?;
     writeln!(out, "set yrange [0:rss_top * 1.15]")?;
@@ -249,6 +296,9 @@ mod tests {
         assert_eq!(safe_name(".hidden"), "_.hidden");
         assert_eq!(safe_name("app liance/a:1"), "app_liance_a_1");
         assert_eq!(safe_name(""), "_");
-        assert_eq!(safe_name("appliance-a_20170301_2922"), "appliance-a_20170301_2922");
+        assert_eq!(
+            safe_name("appliance-a_20170301_2922"),
+            "appliance-a_20170301_2922"
+        );
     }
 }

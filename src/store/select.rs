@@ -174,17 +174,35 @@ pub struct ProcessEvent {
 /// Every SQL file in `queries/`, embedded at build time: (name, text).
 /// `named_queries_match_the_folder` keeps this list and the folder in step.
 pub const NAMED_QUERIES: &[(&str, &str)] = &[
-    ("dumps_per_process", include_str!("../../queries/dumps_per_process.sql")),
+    (
+        "dumps_per_process",
+        include_str!("../../queries/dumps_per_process.sql"),
+    ),
     ("events", include_str!("../../queries/events.sql")),
-    ("export_samples", include_str!("../../queries/export_samples.sql")),
+    (
+        "export_samples",
+        include_str!("../../queries/export_samples.sql"),
+    ),
     ("files", include_str!("../../queries/files.sql")),
     ("pids", include_str!("../../queries/pids.sql")),
-    ("process_events", include_str!("../../queries/process_events.sql")),
-    ("process_samples", include_str!("../../queries/process_samples.sql")),
-    ("restarts_per_worker", include_str!("../../queries/restarts_per_worker.sql")),
+    (
+        "process_events",
+        include_str!("../../queries/process_events.sql"),
+    ),
+    (
+        "process_samples",
+        include_str!("../../queries/process_samples.sql"),
+    ),
+    (
+        "restarts_per_worker",
+        include_str!("../../queries/restarts_per_worker.sql"),
+    ),
     ("rss_growth", include_str!("../../queries/rss_growth.sql")),
     ("rss_jumps", include_str!("../../queries/rss_jumps.sql")),
-    ("samples_per_hour", include_str!("../../queries/samples_per_hour.sql")),
+    (
+        "samples_per_hour",
+        include_str!("../../queries/samples_per_hour.sql"),
+    ),
     ("source_set", include_str!("../../queries/source_set.sql")),
     ("workers", include_str!("../../queries/workers.sql")),
 ];
@@ -349,7 +367,11 @@ impl Store {
     }
 
     /// Runs one read-only statement with named parameters (unnamed ones bound to NULL).
-    pub fn run_query(&self, sql: &str, params: &[(String, rusqlite::types::Value)]) -> Result<Table> {
+    pub fn run_query(
+        &self,
+        sql: &str,
+        params: &[(String, rusqlite::types::Value)],
+    ) -> Result<Table> {
         let mut stmt = match self.conn.prepare(sql) {
             Ok(s) => s,
             Err(rusqlite::Error::MultipleStatement) => {
@@ -372,7 +394,11 @@ impl Store {
                 let known: Vec<&str> = names.iter().map(|n| &n[1..]).collect();
                 bail!(
                     "unknown parameter '{given}' (this query takes: {})",
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
                 );
             }
         }
