@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use crate::cmd::select_args::Selectors;
 use crate::export::table::{write_table, TableFormat};
-use crate::store::{Access, Store};
+use crate::store::{Access, Store, Value};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -20,8 +20,16 @@ pub struct Args {
 pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
     let selection = args.select.selection()?;
     let store = Store::open(db, Access::ReadOnly)?;
+    let mut table = store.events(&selection)?;
+    // The last column is the UTC µs time: the shown time is rewritten in --tz from it.
+    table.columns.pop();
+    for row in &mut table.rows {
+        if let Some(Value::Integer(ts_us)) = row.pop() {
+            row[3] = Value::Text(args.select.tz.format_iso(ts_us));
+        }
+    }
     let mut out = io::stdout().lock();
-    write_table(&mut out, &store.events(&selection)?, args.format)?;
+    write_table(&mut out, &table, args.format)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

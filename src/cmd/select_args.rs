@@ -40,11 +40,13 @@ pub struct Selectors {
     /// Up to this time, inclusive (same forms as --from).
     #[arg(long, value_name = "TIME")]
     pub to: Option<String>,
-    /// Which samples: patched, log_status or both.
+    /// Which samples: patched, log_status or both [default: all; for gnuplot and
+    /// plot: a process's patched samples when it has any, else its log_status ones].
     #[arg(long, value_enum, value_name = "SOURCE")]
     pub source: Option<SourceArg>,
-    /// Time zone for zone-less --from/--to and for times written out: UTC,
-    /// +HH:MM / -HH:MM, or an IANA name such as America/New_York.
+    /// Time zone for zone-less --from/--to and for the times of listings, gnuplot
+    /// files and charts (CSV stays UTC): UTC, +HH:MM / -HH:MM, or an IANA name
+    /// such as America/New_York.
     #[arg(long, default_value = "UTC", value_name = "ZONE")]
     pub tz: Zone,
 }
