@@ -223,8 +223,19 @@ fn pids_workers_and_events_listings() {
         .as_bytes(),
     );
     // Event times follow --tz: 18:37:12Z is 14:37:12 in New York (EDT).
-    let local = db.ok(&["events", "--host", "appliance-b", "--tz", "America/New_York", "--format", "csv"]);
-    assert!(local.contains(",2017-08-11T14:37:12.402118-04:00,memory_exceeded,"), "{local}");
+    let local = db.ok(&[
+        "events",
+        "--host",
+        "appliance-b",
+        "--tz",
+        "America/New_York",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        local.contains(",2017-08-11T14:37:12.402118-04:00,memory_exceeded,"),
+        "{local}"
+    );
     // Sample counts per source add up to the fixture's rows.
     let pids = db.ok(&["pids", "--format", "csv"]);
     let total: usize = pids

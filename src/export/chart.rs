@@ -147,7 +147,9 @@ fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Res
     let (t0, t1) = if t1 - t0 < 60_000_000 {
         (t0 - 60_000_000, t1 + 60_000_000)
     } else {
-        (t0, t1)
+        // A little room either side keeps a marker at the very edge visible.
+        let pad = (t1 - t0) / 80;
+        (t0 - pad, t1 + pad)
     };
     let max_on = |axis: Axis| {
         chart
@@ -166,6 +168,7 @@ fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Res
     let scale = (width as f64 / 1280.0).max(0.5);
     let px = |n: f64| (n * scale).round() as u32;
     let titled = root
+        .margin(px(10.0), 0, 0, 0)
         .titled(
             &chart.title,
             (FONT, px(26.0)).into_font().style(FontStyle::Bold),
