@@ -72,6 +72,8 @@ fn sql_reads_in_every_format_with_regexp() {
     let json: serde_json::Value =
         serde_json::from_str(&db.ok(&["sql", q, "--format", "json"])).unwrap();
     assert_eq!(json[1]["samples"], 577);
+    let err = db.fails(&["sql", " ; "]);
+    assert!(err.contains("no SQL statement given"), "{err}");
     let err = db.fails(&["sql", "SELECT * FROM nowhere"]);
     assert!(err.contains("no such table: nowhere"), "{err}");
 }

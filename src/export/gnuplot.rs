@@ -225,6 +225,9 @@ pub fn write_script(
     let times = times.chain(spec.events.iter().map(|e| e.ts_us));
     let (t0, t1) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
     if t0 < t1 {
+        // A little room either side keeps a marker at the very edge visible.
+        let pad = (t1 - t0) / 80;
+        let (t0, t1) = (t0 - pad, t1 + pad);
         writeln!(
             out,
             "set xrange [{}:{}]",
@@ -248,7 +251,7 @@ pub fn write_script(
         writeln!(out, "set y2range [0:*]")?;
     }
     writeln!(out, "set grid")?;
-    writeln!(out, "set key top left opaque box")?;
+    writeln!(out, "set key outside top center horizontal")?;
     for (i, r) in restarts.iter().enumerate() {
         let at = gp_quote(&spec.zone.format_local(r.ts_us, TIME_FORMAT));
         writeln!(

@@ -372,6 +372,9 @@ impl Store {
         sql: &str,
         params: &[(String, rusqlite::types::Value)],
     ) -> Result<Table> {
+        if sql.trim().trim_end_matches(';').trim().is_empty() {
+            bail!("no SQL statement given");
+        }
         let mut stmt = match self.conn.prepare(sql) {
             Ok(s) => s,
             Err(rusqlite::Error::MultipleStatement) => {

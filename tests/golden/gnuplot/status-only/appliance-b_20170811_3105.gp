@@ -17,14 +17,14 @@ set title "appliance-b  ManageIQ::Providers::Redhat::InfraManager::RefreshWorker
 set xdata time
 set timefmt "%Y-%m-%dT%H:%M:%S"
 set format x "%m/%d %H:%M"
-set xrange ["2017-08-11T00:00:15.181786":"2017-08-11T14:37:12.402118"]
+set xrange ["2017-08-10T23:49:17.466532":"2017-08-11T14:48:10.117372"]
 set xlabel "time (America/New_York)" noenhanced
 set ylabel "memory (bytes)"
 set format y "%.1s %cB"
 set yrange [0:rss_top * 1.15]
 set ytics nomirror
 set grid
-set key top left opaque box
+set key outside top center horizontal
 set arrow 1 from first "2017-08-11T14:37:12.402118", graph 0 to first "2017-08-11T14:37:12.402118", graph 1 nohead lw 2 dt 2 lc rgb "#d62728" front
 plot dir."appliance-b_20170811_3105.data" using 1:3 title "RSS" with lines lw 2 lc rgb "#1f77b4", \
      dir."appliance-b_20170811_3105.data" using 1:2 title "PSS" with lines lw 2 lc rgb "#2ca02c", \

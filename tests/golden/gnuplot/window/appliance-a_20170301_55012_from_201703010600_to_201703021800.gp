@@ -17,7 +17,7 @@ set title "appliance-a  MiqEmsMetricsProcessorWorker  pid 55012\n2017-03-01 13:2
 set xdata time
 set timefmt "%Y-%m-%dT%H:%M:%S"
 set format x "%m/%d %H:%M"
-set xrange ["2017-03-01T13:25:29.517118":"2017-03-02T16:40:31.718402"]
+set xrange ["2017-03-01T13:05:03.239602":"2017-03-02T17:00:57.995918"]
 set xlabel "time (UTC)" noenhanced
 set ylabel "memory (bytes)"
 set format y "%.1s %cB"
@@ -28,7 +28,7 @@ set format y2 "%.1s %c"
 set y2tics
 set y2range [0:*]
 set grid
-set key top left opaque box
+set key outside top center horizontal
 set arrow 1 from first "2017-03-02T16:40:31.718402", graph 0 to first "2017-03-02T16:40:31.718402", graph 1 nohead lw 2 dt 2 lc rgb "#d62728" front
 plot dir."appliance-a_20170301_55012_from_201703010600_to_201703021800.data" using 1:3 title "RSS" with lines lw 2 lc rgb "#1f77b4", \
      dir."appliance-a_20170301_55012_from_201703010600_to_201703021800.data" using 1:2 title "PSS" with lines lw 2 lc rgb "#2ca02c", \

@@ -17,7 +17,7 @@ set title "appliance-a  MiqEmsMetricsProcessorWorker  pid 57231\n2017-03-02 16:4
 set xdata time
 set timefmt "%Y-%m-%dT%H:%M:%S"
 set format x "%m/%d %H:%M"
-set xrange ["2017-03-02T16:46:50.808517":"2017-03-02T17:55:33.272678"]
+set xrange ["2017-03-02T16:45:59.277715":"2017-03-02T17:56:24.803480"]
 set xlabel "time (UTC)" noenhanced
 set ylabel "memory (bytes)"
 set format y "%.1s %cB"
@@ -28,7 +28,7 @@ set format y2 "%.1s %c"
 set y2tics
 set y2range [0:*]
 set grid
-set key top left opaque box
+set key outside top center horizontal
 plot dir."appliance-a_20170302_57231_from_201703010600_to_201703021800.data" using 1:3 title "RSS" with lines lw 2 lc rgb "#1f77b4", \
      dir."appliance-a_20170302_57231_from_201703010600_to_201703021800.data" using 1:2 title "PSS" with lines lw 2 lc rgb "#2ca02c", \
      dir."appliance-a_20170302_57231_from_201703010600_to_201703021800.data" using 1:4 axes x1y2 title "live objects" with lines lc rgb "#ff7f0e", \
