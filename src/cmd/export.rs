@@ -3,17 +3,16 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::ValueEnum;
 
-use crate::cmd::select_args::Selectors;
+use crate::cmd::select_args::{selected_processes, sources_for, Selectors};
 use crate::export::csv::SampleCsv;
 use crate::export::files::{ensure_dir, write_whole};
 use crate::export::gnuplot::{
-    file_stem, write_data, write_impulses, write_script, SampleBlock, ScriptSpec,
+    file_stem, unique_stem, write_data, write_impulses, write_script, SampleBlock, ScriptSpec,
 };
-use crate::parse::Source;
-use crate::store::{Access, ProcessSummary, Selection, Store};
+use crate::store::{Access, Selection, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
@@ -62,41 +61,6 @@ fn export_csv(store: &Store, selection: &Selection, out: Option<&Path>) -> Resul
     Ok(ExitCode::SUCCESS)
 }
 
-/// The sources a process's file holds: the one asked for, else its patched
-/// samples when it has any in the selection, else its `log_status` samples.
-pub fn sources_for(process: &ProcessSummary, selection: &Selection, all: bool) -> Vec<Source> {
-    match selection.source {
-        Some(s) => vec![s],
-        None if all => [
-            (Source::Status, process.status_samples),
-            (Source::Patch, process.patch_samples),
-        ]
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(s, _)| s)
-        .collect(),
-        None if process.patch_samples > 0 => vec![Source::Patch],
-        None => vec![Source::Status],
-    }
-}
-
-/// Refuses an empty selection with a message naming it, before any file is made.
-pub fn selected_processes(
-    store: &Store,
-    selection: &Selection,
-    select: &Selectors,
-) -> Result<Vec<ProcessSummary>> {
-    let processes = store.processes(selection)?;
-    if processes.is_empty() {
-        bail!(
-            "no samples match the selection {} (zone {}): nothing written",
-            select.describe(),
-            select.tz
-        );
-    }
-    Ok(processes)
-}
-
 /// The `#` lines heading every exported file: enough to tell how it was made, and
 /// nothing that changes between two runs over the same database.
 pub fn provenance(store: &Store, select: &Selectors) -> Result<Vec<String>> {
@@ -107,22 +71,6 @@ pub fn provenance(store: &Store, select: &Selectors) -> Result<Vec<String>> {
         format!("zone: {}", select.tz),
         format!("database: {files} ingested log files, content digest {digest}"),
     ])
-}
-
-/// Unique output names: a second process with the same host, date and pid (a pid
-/// reused by another worker type) gets its worker type appended.
-pub fn unique_stem(used: &mut HashSet<String>, stem: String, worker: &str) -> String {
-    let mut candidate = stem.clone();
-    if used.contains(&candidate) {
-        candidate = crate::export::gnuplot::safe_name(&format!("{stem}_{worker}"));
-    }
-    let mut n = 2;
-    while used.contains(&candidate) {
-        candidate = format!("{stem}_{n}");
-        n += 1;
-    }
-    used.insert(candidate.clone());
-    candidate
 }
 
 fn export_gnuplot(

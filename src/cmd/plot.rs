@@ -3,14 +3,13 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 use clap::ValueEnum;
 
-use crate::cmd::export::{selected_processes, sources_for, unique_stem};
-use crate::cmd::select_args::Selectors;
+use crate::cmd::select_args::{selected_processes, sources_for, Selectors};
 use crate::export::chart::{overlay_chart, process_chart, render, ImageFormat, SourceSamples};
 use crate::export::files::ensure_dir;
-use crate::export::gnuplot::file_stem;
+use crate::export::gnuplot::{file_stem, unique_stem};
 use crate::store::{Access, ProcessSummary, Selection, Store};
 use crate::zone::Zone;
 
@@ -188,7 +187,5 @@ fn draw_to(
         let _ = std::fs::remove_file(&tmp);
         return Err(e.context(format!("drawing {}", path.display())));
     }
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot write {}", path.display()))
-        .map_err(|e| anyhow!("{e:#}"))
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }

@@ -2,6 +2,7 @@
 //! a `.impulses` file (`TIME 2000000000` per heap dump) in the layout of the old
 //! `plot_worker_memleak_data.gnup` workflow, and a `.gp` script that renders them.
 
+use std::collections::HashSet;
 use std::io::Write;
 
 use anyhow::Result;
@@ -58,6 +59,22 @@ pub fn file_stem(
         stem.push_str(&format!("_to_{}", zone.format_local(t, "%Y%m%d%H%M")));
     }
     safe_name(&stem)
+}
+
+/// Unique output names: a second process with the same host, date and pid (a pid
+/// reused by another worker type) gets its worker type appended.
+pub fn unique_stem(used: &mut HashSet<String>, stem: String, worker: &str) -> String {
+    let mut candidate = stem.clone();
+    if used.contains(&candidate) {
+        candidate = safe_name(&format!("{stem}_{worker}"));
+    }
+    let mut n = 2;
+    while used.contains(&candidate) {
+        candidate = format!("{stem}_{n}");
+        n += 1;
+    }
+    used.insert(candidate.clone());
+    candidate
 }
 
 /// The samples of one source, as one block of a `.data` file.
