@@ -3,16 +3,21 @@
 -- A process is selected when it has at least one selected sample; times are UTC µs.
 -- Parameters: :host (text), :worker (regex on the worker type), :pids (JSON array of integers),
 -- :from_us, :to_us (UTC µs, inclusive), :source ('patch' or 'status'); NULL means no restriction.
-WITH selected AS (
-    SELECT p.id, MIN(s.ts_us) AS first_us, MAX(s.ts_us) AS last_us,
-           SUM(s.source = 'patch') AS patch_samples, SUM(s.source = 'status') AS status_samples,
-           MAX(s.rss_bytes) AS rss_max
+WITH chosen AS MATERIALIZED (
+    -- Processes first: the worker regex runs once per process, not per sample.
+    SELECT p.id
     FROM process p
-    JOIN sample s ON s.process_id = p.id
     WHERE (:host IS NULL OR p.host = :host)
       AND (:worker IS NULL OR regexp(:worker, p.worker) OR regexp(:worker, p.worker || '::Runner'))
       AND (:pids IS NULL OR p.pid IN (SELECT value FROM json_each(:pids)))
-      AND (:from_us IS NULL OR s.ts_us >= :from_us)
+),
+selected AS (
+    SELECT p.id, MIN(s.ts_us) AS first_us, MAX(s.ts_us) AS last_us,
+           SUM(s.source = 'patch') AS patch_samples, SUM(s.source = 'status') AS status_samples,
+           MAX(s.rss_bytes) AS rss_max
+    FROM chosen p
+    JOIN sample s ON s.process_id = p.id
+    WHERE (:from_us IS NULL OR s.ts_us >= :from_us)
       AND (:to_us IS NULL OR s.ts_us <= :to_us)
       AND (:source IS NULL OR s.source = :source)
     GROUP BY p.id
