@@ -223,38 +223,27 @@ fn file_names_never_leave_the_output_folder() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("x.db");
     let log = fixture("edge/malformed.log");
-    ok(
-        dir.path(),
-        &db,
-        &[
-            "ingest",
-            "-q",
-            "--host",
-            "../../up here/..",
-            log.to_str().unwrap(),
-        ],
-    );
-    ok(
-        dir.path(),
-        &db,
-        &["export", "--format", "gnuplot", "--out", "out/inner"],
-    );
+    let host = r#"../../up "here"\ /.."#;
+    let ingest = ["ingest", "-q", "--host", host, log.to_str().unwrap()];
+    ok(dir.path(), &db, &ingest);
+    let export = ["export", "--format", "gnuplot", "--out", "out/inner"];
+    ok(dir.path(), &db, &export);
     let files = files_in(&dir.path().join("out/inner"));
     assert!(!files.is_empty());
     for (name, _) in &files {
-        assert!(name.starts_with("_.._.._up_here_.._"), "{name}");
+        assert!(name.starts_with("_.._.._up__here____.._"), "{name}");
     }
+    // Quotes and backslashes in the title do not break the script.
+    let gp = files.iter().find(|(n, _)| n.ends_with(".gp")).unwrap();
+    gnuplot(&dir.path().join("out/inner"), &[&gp.0]);
+    let png = gp.0.replace(".gp", ".png");
+    assert!(dir.path().join("out/inner").join(&png).exists());
     let mut everything = Vec::new();
     walk(dir.path(), &mut everything);
     for path in everything {
         let rel = path.strip_prefix(dir.path()).unwrap();
-        assert!(
-            rel.starts_with("out/inner")
-                || rel.starts_with("x.db")
-                || rel.to_string_lossy().starts_with("x.db"),
-            "{}",
-            rel.display()
-        );
+        let inside = rel.starts_with("out/inner") || rel.to_string_lossy().starts_with("x.db");
+        assert!(inside, "{}", rel.display());
     }
 }
 
@@ -320,6 +309,16 @@ fn gnuplot_renders_the_exported_scripts() {
         assert_eq!(png_size(&png), (1280, 720));
         assert!(png.len() > 20_000, "a real chart, not a blank image");
     }
+    gnuplot(
+        db.path(),
+        &[
+            "-e",
+            "width = 1600; height = 900",
+            "b/appliance-b_20170811_3105.gp",
+        ],
+    );
+    let png = fs::read(db.path().join("b/appliance-b_20170811_3105.png")).unwrap();
+    assert_eq!(png_size(&png), (1600, 900));
 }
 
 #[test]

@@ -163,10 +163,14 @@ pub struct ScriptSpec<'a> {
     pub window: String,
 }
 
+/// Escapes text for inside a gnuplot double-quoted string.
+fn escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
 /// Quotes a string for gnuplot's double-quoted syntax.
 fn gp_quote(text: &str) -> String {
-    let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
-    format!("\"{escaped}\"")
+    format!("\"{}\"", escape(text))
 }
 
 /// A gnuplot script drawing `<stem>.data` and `<stem>.impulses` (found next to the
@@ -222,15 +226,26 @@ pub fn write_script(
     writeln!(out, "rss_top = {rss_top}.0")?;
     writeln!(
         out,
-        "set terminal pngcairo size 1280,720 font \"DejaVu Sans,10\""
+        "# Another size: gnuplot -e 'width = 1920; height = 1080' NAME.gp"
+    )?;
+    writeln!(out, "if (!exists(\"width\")) width = 1280")?;
+    writeln!(out, "if (!exists(\"height\")) height = 720")?;
+    writeln!(
+        out,
+        "set terminal pngcairo size width,height font \"DejaVu Sans,10\""
     )?;
     writeln!(
         out,
         "set output dir.{}",
         gp_quote(&format!("{}.png", spec.stem))
     )?;
-    let title = format!("{}  {}  pid {}\\n{}", p.host, p.worker, p.pid, spec.window);
-    writeln!(out, "set title \"{}\" noenhanced", title.replace('"', "'"))?;
+    // Two lines: gnuplot turns "\n" inside a double-quoted string into a line break.
+    let title = format!(
+        "{}\\n{}",
+        escape(&format!("{}  {}  pid {}", p.host, p.worker, p.pid)),
+        escape(&spec.window)
+    );
+    writeln!(out, "set title \"{title}\" noenhanced")?;
     writeln!(out, "set xdata time")?;
     writeln!(out, "set timefmt \"%Y-%m-%dT%H:%M:%S\"")?;
     writeln!(out, "set format x \"%m/%d %H:%M\"")?;
@@ -241,9 +256,10 @@ pub fn write_script(
         .flat_map(|b| b.samples.iter().map(|s| s.ts_us));
     let times = times.chain(spec.events.iter().map(|e| e.ts_us));
     let (t0, t1) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
-    if t0 < t1 {
-        // A little room either side keeps a marker at the very edge visible.
-        let pad = (t1 - t0) / 80;
+    if t0 <= t1 {
+        // A little room either side keeps a marker at the very edge visible; a
+        // single instant gets a minute either side.
+        let pad = ((t1 - t0) / 80).max(if t1 - t0 < 60_000_000 { 60_000_000 } else { 0 });
         let (t0, t1) = (t0 - pad, t1 + pad);
         writeln!(
             out,

@@ -11,7 +11,10 @@
 dir = ""
 do for [i = 1:strlen(ARG0)] { if (ARG0[i:i] eq "/") { dir = ARG0[1:i] } }
 rss_top = 2148212736.0
-set terminal pngcairo size 1280,720 font "DejaVu Sans,10"
+# Another size: gnuplot -e 'width = 1920; height = 1080' NAME.gp
+if (!exists("width")) width = 1280
+if (!exists("height")) height = 720
+set terminal pngcairo size width,height font "DejaVu Sans,10"
 set output dir."appliance-b_20170811_3105.png"
 set title "appliance-b  ManageIQ::Providers::Redhat::InfraManager::RefreshWorker  pid 3105\n2017-08-11 00:00 to 2017-08-11 14:30 (America/New_York)" noenhanced
 set xdata time

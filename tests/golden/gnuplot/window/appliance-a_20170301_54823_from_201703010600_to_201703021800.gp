@@ -11,7 +11,10 @@
 dir = ""
 do for [i = 1:strlen(ARG0)] { if (ARG0[i:i] eq "/") { dir = ARG0[1:i] } }
 rss_top = 628281344.0
-set terminal pngcairo size 1280,720 font "DejaVu Sans,10"
+# Another size: gnuplot -e 'width = 1920; height = 1080' NAME.gp
+if (!exists("width")) width = 1280
+if (!exists("height")) height = 720
+set terminal pngcairo size width,height font "DejaVu Sans,10"
 set output dir."appliance-a_20170301_54823_from_201703010600_to_201703021800.png"
 set title "appliance-a  MiqEmsMetricsProcessorWorker  pid 54823\n2017-03-01 06:04 to 2017-03-01 13:18 (UTC)" noenhanced
 set xdata time

@@ -11,7 +11,10 @@
 dir = ""
 do for [i = 1:strlen(ARG0)] { if (ARG0[i:i] eq "/") { dir = ARG0[1:i] } }
 rss_top = 203042816.0
-set terminal pngcairo size 1280,720 font "DejaVu Sans,10"
+# Another size: gnuplot -e 'width = 1920; height = 1080' NAME.gp
+if (!exists("width")) width = 1280
+if (!exists("height")) height = 720
+set terminal pngcairo size width,height font "DejaVu Sans,10"
 set output dir."appliance-a_20170302_57231_from_201703010600_to_201703021800.png"
 set title "appliance-a  MiqEmsMetricsProcessorWorker  pid 57231\n2017-03-02 16:46 to 2017-03-02 17:55 (UTC)" noenhanced
 set xdata time
