@@ -121,3 +121,44 @@ fn an_empty_selection_draws_nothing() {
     );
     assert!(!db.path().join("none").exists());
 }
+
+#[test]
+fn both_sources_are_separate_lines() {
+    let db = FixtureDb::new();
+    let select = ["--host", "appliance-a", "--pid", "2922", "--source", "all"];
+    let mut args = vec!["plot", "--format", "svg", "--out", "one"];
+    args.extend_from_slice(&select);
+    db.ok(&args);
+    let svg = fs::read_to_string(db.path().join("one/appliance-a_20170301_2922.svg")).unwrap();
+    for label in [
+        "RSS (status)",
+        "PSS (status)",
+        "RSS (patch)",
+        "live objects (patch) (right)",
+    ] {
+        assert!(svg.contains(label), "{label}");
+    }
+    let mut args = vec!["plot", "--format", "svg", "--out", "over", "--overlay"];
+    args.extend_from_slice(&select);
+    db.ok(&args);
+    let svg = fs::read_to_string(
+        db.path()
+            .join("over/appliance-a_20170301_MetricsCollectorWorker_overlay.svg"),
+    )
+    .unwrap();
+    assert!(svg.contains("pid 2922 RSS (status)") && svg.contains("pid 2922 RSS (patch)"));
+    // Without --source, the patched samples only.
+    db.ok(&[
+        "plot",
+        "--format",
+        "svg",
+        "--out",
+        "d",
+        "--host",
+        "appliance-a",
+        "--pid",
+        "2922",
+    ]);
+    let svg = fs::read_to_string(db.path().join("d/appliance-a_20170301_2922.svg")).unwrap();
+    assert!(svg.contains("\nRSS\n") && !svg.contains("(status)"));
+}

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::ValueEnum;
 
 use crate::cmd::select_args::{selected_processes, sources_for, Selectors};
-use crate::export::chart::{overlay_chart, process_chart, render, ImageFormat, SourceSamples};
+use crate::export::chart::{overlay_chart, process_chart, render, ImageFormat, ProcessData};
 use crate::export::files::ensure_dir;
 use crate::export::gnuplot::{file_stem, unique_stem};
 use crate::store::{Access, ProcessSummary, Selection, Store};
@@ -91,17 +91,19 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
         }
         for ((host, worker), members) in groups {
             let mut drawn = Vec::new();
-            for p in members {
-                let mut samples = Vec::new();
-                for source in sources_for(p, &selection, all) {
-                    samples.extend(store.process_samples(p, &selection, source)?);
-                }
-                samples.sort_by_key(|s| s.ts_us);
-                let events = store.process_events(p, &selection)?;
-                drawn.push((p, samples, events));
+            for process in members {
+                drawn.push(load(&store, &selection, all, process)?);
             }
-            let first_us = drawn.iter().map(|d| d.0.first_us).min().unwrap_or_default();
-            let last_us = drawn.iter().map(|d| d.0.last_us).max().unwrap_or_default();
+            let first_us = drawn
+                .iter()
+                .map(|d| d.process.first_us)
+                .min()
+                .unwrap_or_default();
+            let last_us = drawn
+                .iter()
+                .map(|d| d.process.last_us)
+                .max()
+                .unwrap_or_default();
             let chart = overlay_chart(
                 host,
                 worker,
@@ -128,49 +130,55 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    for p in &processes {
-        let sources = sources_for(p, &selection, all);
-        let mut loaded = Vec::new();
-        for source in sources {
-            loaded.push((source, store.process_samples(p, &selection, source)?));
-        }
-        let views: Vec<SourceSamples<'_>> = loaded
-            .iter()
-            .map(|(source, samples)| SourceSamples {
-                source: *source,
-                samples,
-            })
-            .collect();
-        let events = store.process_events(p, &selection)?;
-        let first_us = loaded
+    for process in &processes {
+        let data = load(&store, &selection, all, process)?;
+        let first_us = data
+            .sources
             .iter()
             .filter_map(|(_, s)| s.first().map(|s| s.ts_us))
             .min()
-            .unwrap_or(p.first_us);
+            .unwrap_or(process.first_us);
         let chart = process_chart(
-            p,
-            &views,
-            &events,
+            &data,
             zone,
-            &window_text(first_us, p.last_us, zone, &selection),
+            &window_text(first_us, process.last_us, zone, &selection),
         );
         let stem = unique_stem(
             &mut used,
             file_stem(
-                &p.host,
-                &p.pid.to_string(),
+                &process.host,
+                &process.pid.to_string(),
                 first_us,
                 selection.from_us,
                 selection.to_us,
                 zone,
             ),
-            &p.worker,
+            &process.worker,
         );
         let path = args.out.join(format!("{stem}.{ext}"));
         draw_to(&chart, &path, format, args.size)?;
         writeln!(stderr, "wrote {}", path.display())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A process's samples per source, never merged (the sources differ in rate and
+/// fields), and its dumps and restarts.
+fn load<'a>(
+    store: &Store,
+    selection: &Selection,
+    all: bool,
+    process: &'a ProcessSummary,
+) -> Result<ProcessData<'a>> {
+    let mut sources = Vec::new();
+    for source in sources_for(process, selection, all) {
+        sources.push((source, store.process_samples(process, selection, source)?));
+    }
+    Ok(ProcessData {
+        process,
+        sources,
+        events: store.process_events(process, selection)?,
+    })
 }
 
 /// Renders through a `.partial` file renamed into place, like every other output.

@@ -12,7 +12,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::store::MarkerKind;
+use crate::parse::Source;
+use crate::store::{ChartSample, MarkerKind, ProcessEvent, ProcessSummary};
 use crate::zone::Zone;
 
 /// Which y axis a series is measured on.
@@ -345,50 +346,54 @@ fn draw_legend<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Label, axis, colour, width and the value drawn.
-type SeriesSpec = (
-    &'static str,
-    Axis,
-    (u8, u8, u8),
-    u32,
-    fn(&crate::store::ChartSample) -> Option<i64>,
-);
-
-/// One process's samples of one source, as the chart builders take them.
-pub struct SourceSamples<'a> {
-    pub source: crate::parse::Source,
-    pub samples: &'a [crate::store::ChartSample],
+/// What the store holds of one process for a chart: its samples per source drawn
+/// (never merged into one line) and its dumps and restarts.
+pub struct ProcessData<'a> {
+    pub process: &'a ProcessSummary,
+    pub sources: Vec<(Source, Vec<ChartSample>)>,
+    pub events: Vec<ProcessEvent>,
 }
 
-fn points(
-    samples: &[crate::store::ChartSample],
-    value: impl Fn(&crate::store::ChartSample) -> Option<i64>,
-) -> Vec<(i64, f64)> {
+impl ProcessData<'_> {
+    fn suffix(&self, source: Source) -> String {
+        if self.sources.len() > 1 {
+            format!(" ({})", source.as_str())
+        } else {
+            String::new()
+        }
+    }
+
+    fn markers(&self) -> impl Iterator<Item = Marker> + '_ {
+        self.events.iter().map(|e| Marker {
+            ts_us: e.ts_us,
+            kind: e.kind,
+        })
+    }
+}
+
+fn points(samples: &[ChartSample], value: fn(&ChartSample) -> Option<i64>) -> Vec<(i64, f64)> {
     samples
         .iter()
         .filter_map(|s| value(s).map(|v| (s.ts_us, v as f64)))
         .collect()
 }
 
+/// Label, axis, colour, width and the value drawn.
+type SeriesSpec = (
+    &'static str,
+    Axis,
+    (u8, u8, u8),
+    u32,
+    fn(&ChartSample) -> Option<i64>,
+);
+
 /// The chart of one process: RSS and PSS on the left axis, live and old objects
-/// on the right (when logged), heap dumps and restarts as markers.
-pub fn process_chart(
-    process: &crate::store::ProcessSummary,
-    sources: &[SourceSamples<'_>],
-    events: &[crate::store::ProcessEvent],
-    zone: Zone,
-    window: &str,
-) -> Chart {
+/// on the right (when logged), heap dumps and restarts as markers. A second
+/// source is drawn dashed in the same colours.
+pub fn process_chart(data: &ProcessData<'_>, zone: Zone, window: &str) -> Chart {
+    let p = data.process;
     let mut series = Vec::new();
-    let several = sources.len() > 1;
-    for (i, src) in sources.iter().enumerate() {
-        let suffix = if several {
-            format!(" ({})", src.source.as_str())
-        } else {
-            String::new()
-        };
-        // A second source is drawn dashed in the same colours.
-        let dashed = i > 0;
+    for (i, (source, samples)) in data.sources.iter().enumerate() {
         let lines: [SeriesSpec; 4] = [
             ("RSS", Axis::Bytes, PALETTE[0], 2, |s| s.rss_bytes),
             ("PSS", Axis::Bytes, PALETTE[1], 2, |s| s.pss_bytes),
@@ -400,32 +405,23 @@ pub fn process_chart(
             }),
         ];
         for (label, axis, color, width, value) in lines {
-            let pts = points(src.samples, value);
-            if pts.is_empty() {
-                continue;
-            }
             series.push(Series {
-                label: format!("{label}{suffix}"),
+                label: format!("{label}{}", data.suffix(*source)),
                 axis,
                 color,
                 width,
-                dashed,
-                points: pts,
+                dashed: i > 0,
+                points: points(samples, value),
             });
         }
     }
+    series.retain(|s| !s.points.is_empty());
     Chart {
-        title: format!("{}  {}  pid {}", process.host, process.worker, process.pid),
+        title: format!("{}  {}  pid {}", p.host, p.worker, p.pid),
         subtitle: window.to_string(),
         zone,
         series,
-        markers: events
-            .iter()
-            .map(|e| Marker {
-                ts_us: e.ts_us,
-                kind: e.kind,
-            })
-            .collect(),
+        markers: data.markers().collect(),
     }
 }
 
@@ -434,38 +430,35 @@ pub fn process_chart(
 pub fn overlay_chart(
     host: &str,
     worker: &str,
-    processes: &[(
-        &crate::store::ProcessSummary,
-        Vec<crate::store::ChartSample>,
-        Vec<crate::store::ProcessEvent>,
-    )],
+    processes: &[ProcessData<'_>],
     zone: Zone,
     window: &str,
 ) -> Chart {
     let mut series = Vec::new();
     let mut markers = Vec::new();
-    for (i, (p, samples, events)) in processes.iter().enumerate() {
+    for (i, data) in processes.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
-        series.push(Series {
-            label: format!("pid {} RSS", p.pid),
-            axis: Axis::Bytes,
-            color,
-            width: 2,
-            dashed: false,
-            points: points(samples, |s| s.rss_bytes),
-        });
-        series.push(Series {
-            label: format!("pid {} PSS", p.pid),
-            axis: Axis::Bytes,
-            color,
-            width: 1,
-            dashed: true,
-            points: points(samples, |s| s.pss_bytes),
-        });
-        markers.extend(events.iter().map(|e| Marker {
-            ts_us: e.ts_us,
-            kind: e.kind,
-        }));
+        let pid = data.process.pid;
+        for (source, samples) in &data.sources {
+            let suffix = data.suffix(*source);
+            series.push(Series {
+                label: format!("pid {pid} RSS{suffix}"),
+                axis: Axis::Bytes,
+                color,
+                width: 2,
+                dashed: false,
+                points: points(samples, |s| s.rss_bytes),
+            });
+            series.push(Series {
+                label: format!("pid {pid} PSS{suffix}"),
+                axis: Axis::Bytes,
+                color,
+                width: 1,
+                dashed: true,
+                points: points(samples, |s| s.pss_bytes),
+            });
+        }
+        markers.extend(data.markers());
     }
     series.retain(|s| !s.points.is_empty());
     markers.sort_by_key(|m| m.ts_us);
