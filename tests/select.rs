@@ -70,6 +70,7 @@ fn selectors_narrow_csv_rows() {
         .collect();
     assert!(want.len() > 50, "the selection holds rows");
     assert_eq!(got, csv_of(&want));
+    golden("export-window.csv", got.as_bytes());
 
     // --pid repeats; pids are per host, so 2922 comes from both appliances.
     let got = db.ok(&[
