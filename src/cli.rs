@@ -8,7 +8,8 @@ use clap::{Parser, Subcommand};
 use crate::cmd;
 
 /// Turns ManageIQ / CloudForms appliance logs into a SQLite database of
-/// per-process memory samples, and gets CSV and answers back out of it.
+/// per-process memory samples, and gets CSV, gnuplot files, charts and answers
+/// back out of it.
 #[derive(Debug, Parser)]
 #[command(
     name = "miq-memlog",
@@ -37,12 +38,22 @@ pub enum Command {
     Ingest(cmd::ingest::Args),
     /// List the log files ingested so far.
     Files(cmd::files::Args),
+    /// List worker types: hosts, processes, samples, first and last time.
+    Workers(cmd::workers::Args),
+    /// List selected processes: samples per source, dumps, restarts, RSS.
+    Pids(cmd::pids::Args),
     /// List lifecycle events: memory limit exceeded, worker started, heap dump.
     Events(cmd::events::Args),
-    /// Write selected samples out as CSV.
+    /// Write selected samples out as CSV, or as gnuplot data files and scripts.
     Export(cmd::export::Args),
     /// Which processes and worker types leak, how fast, and after which messages.
     Report(cmd::report::Args),
+    /// Draw memory charts (PNG or SVG), one per process or one per worker type.
+    Plot(cmd::plot::Args),
+    /// Run one read-only SQL statement against the database.
+    Sql(cmd::sql::Args),
+    /// Run a named query from queries/ (query --list shows them).
+    Query(cmd::query::Args),
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
 }

@@ -17,9 +17,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Ingest(args) => cmd::ingest::run(&cli.db, args),
         cli::Command::Files(args) => cmd::files::run(&cli.db, args),
+        cli::Command::Workers(args) => cmd::workers::run(&cli.db, args),
+        cli::Command::Pids(args) => cmd::pids::run(&cli.db, args),
         cli::Command::Events(args) => cmd::events::run(&cli.db, args),
         cli::Command::Export(args) => cmd::export::run(&cli.db, args),
         cli::Command::Report(args) => cmd::report::run(&cli.db, args),
+        cli::Command::Plot(args) => cmd::plot::run(&cli.db, args),
+        cli::Command::Sql(args) => cmd::sql::run(&cli.db, args),
+        cli::Command::Query(args) => cmd::query::run(&cli.db, args),
         cli::Command::Completions(args) => cmd::completions::run(args),
     };
     match result {

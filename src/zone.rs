@@ -120,7 +120,6 @@ impl Zone {
     }
 
     /// Local wall-clock µs ("as if UTC") of a UTC time.
-    #[allow(dead_code)]
     pub fn utc_to_local_us(&self, utc_us: i64) -> i64 {
         match *self {
             Zone::Fixed(secs) => utc_us + secs as i64 * 1_000_000,
@@ -132,6 +131,27 @@ impl Zone {
                 utc_us + offset as i64 * 1_000_000
             }
         }
+    }
+}
+
+impl Zone {
+    /// ISO 8601 with microseconds in this zone: `...Z` for UTC, else with its offset
+    /// at that instant (`2017-08-11T14:37:12.402118-04:00`).
+    pub fn format_iso(&self, utc_us: i64) -> String {
+        let local_us = self.utc_to_local_us(utc_us);
+        let text = naive(local_us).format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
+        let offset_secs = ((local_us - utc_us) / 1_000_000) as i32;
+        match Zone::Fixed(offset_secs) {
+            UTC => format!("{text}Z"),
+            fixed => format!("{text}{fixed}"),
+        }
+    }
+
+    /// Local wall-clock time of a UTC time, formatted with a chrono pattern.
+    pub fn format_local(&self, utc_us: i64, pattern: &str) -> String {
+        naive(self.utc_to_local_us(utc_us))
+            .format(pattern)
+            .to_string()
     }
 }
 

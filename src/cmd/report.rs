@@ -5,13 +5,14 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::ValueEnum;
-use regex::Regex;
 
 use crate::analysis::attribution::MessageTally;
 use crate::analysis::process::{analyse, summarise_worker, ProcessFacts, ProcessReport};
 use crate::analysis::BYTES_PER_MB;
+use crate::cmd::select_args::Selectors;
 use crate::export::table::{write_table, TableFormat};
-use crate::store::{Access, ReportProcess, Store, Table, Value};
+use crate::store::{Access, ReportProcess, Selection, Store, Table, Value};
+use crate::zone::Zone;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportBy {
@@ -25,15 +26,8 @@ pub enum ReportBy {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Only this host.
-    #[arg(long)]
-    pub host: Option<String>,
-    /// Only this process id (repeat for several).
-    #[arg(long, value_name = "N")]
-    pub pid: Vec<i64>,
-    /// Only worker types matching this regular expression (anywhere in the name).
-    #[arg(long, value_name = "REGEX", value_parser = Regex::new)]
-    pub worker: Option<Regex>,
+    #[command(flatten)]
+    pub select: Selectors,
     /// What one row stands for.
     #[arg(long, value_enum, default_value = "process")]
     pub by: ReportBy,
@@ -43,19 +37,19 @@ pub struct Args {
 }
 
 pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
+    let selection = args.select.selection()?;
     let store = Store::open(db, Access::ReadOnly)?;
-    let processes: Vec<ReportProcess> = store
-        .report_processes(args.host.as_deref(), &args.pid)?
-        .into_iter()
-        .filter(|p| args.worker.as_ref().is_none_or(|re| re.is_match(&p.worker)))
-        .collect();
+    let processes = store.report_processes(&selection)?;
     let table = match args.by {
-        ReportBy::Process => process_table(&analyse_all(&store, &processes)?),
-        ReportBy::Worker => worker_table(&analyse_all(&store, &processes)?),
+        ReportBy::Process => process_table(
+            &analyse_all(&store, &processes, &selection)?,
+            args.select.tz,
+        ),
+        ReportBy::Worker => worker_table(&analyse_all(&store, &processes, &selection)?),
         ReportBy::Message => {
             let mut tally = MessageTally::default();
             for p in &processes {
-                tally.add_process(&p.worker, &store.process_series(p.id)?);
+                tally.add_process(&p.worker, &store.process_series(p.id, &selection)?);
             }
             message_table(&tally)
         }
@@ -70,6 +64,7 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
 fn analyse_all<'a>(
     store: &Store,
     processes: &'a [ReportProcess],
+    selection: &Selection,
 ) -> Result<Vec<(&'a ReportProcess, ProcessReport)>> {
     let mut reports = Vec::with_capacity(processes.len());
     for p in processes {
@@ -78,14 +73,14 @@ fn analyse_all<'a>(
             dumps: p.dumps,
             restarts: p.restarts,
         };
-        if let Some(report) = analyse(&store.process_series(p.id)?, facts) {
+        if let Some(report) = analyse(&store.process_series(p.id, selection)?, facts) {
             reports.push((p, report));
         }
     }
     Ok(reports)
 }
 
-fn process_table(reports: &[(&ReportProcess, ProcessReport)]) -> Table {
+fn process_table(reports: &[(&ReportProcess, ProcessReport)], zone: Zone) -> Table {
     let mut sorted: Vec<&(&ReportProcess, ProcessReport)> = reports.iter().collect();
     sorted.sort_by(|(pa, a), (pb, b)| {
         a.verdict
@@ -123,8 +118,8 @@ fn process_table(reports: &[(&ReportProcess, ProcessReport)]) -> Table {
                 Value::Integer(p.pid),
                 Value::Text(p.worker.clone()),
                 count(r.samples),
-                Value::Text(utc_seconds(r.start_us)),
-                Value::Text(utc_seconds(r.end_us)),
+                Value::Text(iso_seconds(zone, r.start_us)),
+                Value::Text(iso_seconds(zone, r.end_us)),
                 real(Some(r.hours), 2),
                 megabytes(r.rss_start),
                 megabytes(r.rss_end),
@@ -283,7 +278,11 @@ fn megabytes(bytes: Option<i64>) -> Value {
     real(bytes.map(|b| b as f64 / BYTES_PER_MB), 1)
 }
 
-fn utc_seconds(ts_us: i64) -> String {
-    let dt = chrono::DateTime::from_timestamp_micros(ts_us).unwrap_or_default();
-    dt.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+/// `2017-03-01T00:00:16Z` (or with the zone's offset): whole seconds are enough here.
+fn iso_seconds(zone: Zone, ts_us: i64) -> String {
+    let iso = zone.format_iso(ts_us);
+    match iso.find('.') {
+        Some(dot) => format!("{}{}", &iso[..dot], &iso[dot + 7..]),
+        None => iso,
+    }
 }

@@ -9,10 +9,16 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use regex::Regex;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
 pub use ingest::{DumpFile, FileMeta, FileOutcome};
-pub use select::{ReportProcess, Selection, Table, Value};
+pub use select::{
+    query_description, ChartSample, MarkerKind, ProcessEvent, ProcessSummary, ReportProcess,
+    Selection, Table, Value, NAMED_QUERIES,
+};
 
 mod embedded {
     refinery::embed_migrations!("migrations");
@@ -61,6 +67,29 @@ fn applied_version(conn: &Connection) -> Result<Option<i64>> {
     )?)
 }
 
+/// `regexp(PATTERN, TEXT)`, which also makes `TEXT REGEXP PATTERN` work in
+/// queries and ad-hoc SQL. The compiled pattern is cached per statement.
+fn register_regexp(conn: &Connection) -> Result<()> {
+    conn.create_scalar_function(
+        "regexp",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let pattern = ctx.get_or_create_aux(0, |v| -> Result<Regex, BoxError> {
+                Ok(Regex::new(v.as_str()?)?)
+            })?;
+            Ok(match ctx.get_raw(1) {
+                ValueRef::Null => None,
+                ValueRef::Text(t) => Some(pattern.is_match(&String::from_utf8_lossy(t))),
+                other => Some(pattern.is_match(&format!("{:?}", other))),
+            })
+        },
+    )?;
+    Ok(())
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 impl Store {
     pub fn open(path: &Path, access: Access) -> Result<Store> {
         let shown = path.display();
@@ -85,6 +114,7 @@ impl Store {
         let mut conn = Connection::open_with_flags(path, flags)
             .with_context(|| format!("cannot open database {shown}"))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        register_regexp(&conn)?;
         let applied = applied_version(&conn)
             .with_context(|| format!("{shown} is not a miq-memlog database"))?;
         let known = known_version();

@@ -1,0 +1,67 @@
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cmd::select_args::Selectors;
+use crate::export::table::{write_table, TableFormat};
+use crate::store::{Access, Store, Table, Value};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub select: Selectors,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
+}
+
+pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
+    let selection = args.select.selection()?;
+    let store = Store::open(db, Access::ReadOnly)?;
+    let zone = args.select.tz;
+    let opt = |v: Option<i64>| v.map_or(Value::Null, Value::Integer);
+    let table = Table {
+        columns: [
+            "host",
+            "pid",
+            "worker",
+            "first",
+            "last",
+            "patch",
+            "status",
+            "dumps",
+            "restarts",
+            "rss_first",
+            "rss_last",
+            "rss_max",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: store
+            .processes(&selection)?
+            .into_iter()
+            .map(|p| {
+                vec![
+                    Value::Text(p.host),
+                    Value::Integer(p.pid),
+                    Value::Text(p.worker),
+                    Value::Text(zone.format_iso(p.first_us)),
+                    Value::Text(zone.format_iso(p.last_us)),
+                    Value::Integer(p.patch_samples),
+                    Value::Integer(p.status_samples),
+                    Value::Integer(p.dumps),
+                    Value::Integer(p.restarts),
+                    opt(p.rss_first),
+                    opt(p.rss_last),
+                    opt(p.rss_max),
+                ]
+            })
+            .collect(),
+    };
+    let mut out = io::stdout().lock();
+    write_table(&mut out, &table, args.format)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,47 @@
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cmd::select_args::Selectors;
+use crate::export::table::{write_table, TableFormat};
+use crate::store::{Access, Store, Table, Value};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub select: Selectors,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
+}
+
+pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
+    let selection = args.select.selection()?;
+    let store = Store::open(db, Access::ReadOnly)?;
+    let zone = args.select.tz;
+    let table = Table {
+        columns: ["worker", "hosts", "processes", "samples", "first", "last"]
+            .map(String::from)
+            .to_vec(),
+        rows: store
+            .workers(&selection)?
+            .into_iter()
+            .map(|w| {
+                vec![
+                    Value::Text(w.worker),
+                    Value::Text(w.hosts),
+                    Value::Integer(w.processes),
+                    Value::Integer(w.samples),
+                    Value::Text(zone.format_iso(w.first_us)),
+                    Value::Text(zone.format_iso(w.last_us)),
+                ]
+            })
+            .collect(),
+    };
+    let mut out = io::stdout().lock();
+    write_table(&mut out, &table, args.format)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,486 @@
+//! The chart `plot` draws, as a plain model (series and markers) built from the
+//! store's rows, and its rendering to PNG or SVG with plotters. New kinds of lines
+//! (a fitted trend, say) are one more [`Series`]; the renderer draws whatever the
+//! model holds.
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{anyhow, Result};
+use chrono::{DateTime, Utc};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::parse::Source;
+use crate::store::{ChartSample, MarkerKind, ProcessEvent, ProcessSummary};
+use crate::zone::Zone;
+
+/// Which y axis a series is measured on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    /// Left: bytes.
+    Bytes,
+    /// Right: object counts.
+    Objects,
+}
+
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub label: String,
+    pub axis: Axis,
+    pub color: (u8, u8, u8),
+    pub width: u32,
+    pub dashed: bool,
+    /// (UTC µs, value); a gap in time does not break the line.
+    pub points: Vec<(i64, f64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marker {
+    pub ts_us: i64,
+    pub kind: MarkerKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct Chart {
+    pub title: String,
+    pub subtitle: String,
+    /// Times on the axis are wall-clock times in this zone.
+    pub zone: Zone,
+    pub series: Vec<Series>,
+    pub markers: Vec<Marker>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    Png,
+    Svg,
+}
+
+/// Colours that stay apart on white, for one process's lines or one line per process.
+pub const PALETTE: [(u8, u8, u8); 10] = [
+    (31, 119, 180),
+    (44, 160, 44),
+    (255, 127, 14),
+    (148, 103, 189),
+    (23, 190, 207),
+    (188, 189, 34),
+    (227, 119, 194),
+    (127, 127, 127),
+    (140, 86, 75),
+    (0, 0, 128),
+];
+const DUMP_COLOR: RGBColor = RGBColor(140, 86, 75);
+const RESTART_COLOR: RGBColor = RGBColor(214, 39, 40);
+const FONT: &str = "sans-serif";
+
+static FONT_ONCE: Once = Once::new();
+
+/// The bundled DejaVu Sans: text renders the same on every machine, no system fonts needed.
+fn register_font() {
+    FONT_ONCE.call_once(|| {
+        let bytes: &'static [u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+        for style in [FontStyle::Normal, FontStyle::Bold] {
+            // The bundled font is a valid TrueType file; a failure would show as missing text.
+            let _ = plotters::style::register_font(FONT, style, bytes);
+        }
+    });
+}
+
+/// `1.5 GB`-style numbers with SI prefixes.
+pub fn si(value: f64, unit: &str) -> String {
+    let prefixes = ["", "k", "M", "G", "T", "P"];
+    let mut v = value;
+    let mut i = 0;
+    while v.abs() >= 1000.0 && i + 1 < prefixes.len() {
+        v /= 1000.0;
+        i += 1;
+    }
+    let number = if v.fract().abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    };
+    format!("{number} {}{unit}", prefixes[i])
+        .trim_end()
+        .to_string()
+}
+
+pub fn render(chart: &Chart, path: &Path, format: ImageFormat, size: (u32, u32)) -> Result<()> {
+    register_font();
+    match format {
+        ImageFormat::Png => {
+            let root = BitMapBackend::new(path, size).into_drawing_area();
+            draw(chart, &root)?;
+            root.present()
+                .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
+        }
+        ImageFormat::Svg => {
+            let root = SVGBackend::new(path, size).into_drawing_area();
+            draw(chart, &root)?;
+            root.present()
+                .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
+        }
+    }
+}
+
+fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("drawing the chart: {e:?}")
+}
+
+fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Result<()> {
+    let zone = chart.zone;
+    // Wall-clock times shown as if UTC, so tick labels read in the chart's zone.
+    let local = |us: i64| -> DateTime<Utc> {
+        DateTime::from_timestamp_micros(zone.utc_to_local_us(us)).unwrap_or_default()
+    };
+    let times = chart
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .chain(chart.markers.iter().map(|m| m.ts_us));
+    let (t0, t1) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+    if t0 > t1 {
+        return Err(anyhow!("nothing to draw"));
+    }
+    // A single instant still gets a readable axis: a minute either side.
+    let (t0, t1) = if t1 - t0 < 60_000_000 {
+        (t0 - 60_000_000, t1 + 60_000_000)
+    } else {
+        // A little room either side keeps a marker at the very edge visible.
+        let pad = (t1 - t0) / 80;
+        (t0 - pad, t1 + pad)
+    };
+    let max_on = |axis: Axis| {
+        chart
+            .series
+            .iter()
+            .filter(|s| s.axis == axis)
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+            .fold(0.0f64, f64::max)
+    };
+    let bytes_top = (max_on(Axis::Bytes) * 1.12).max(1.0);
+    let objects_top = (max_on(Axis::Objects) * 1.12).max(1.0);
+    let has_objects = chart.series.iter().any(|s| s.axis == Axis::Objects);
+
+    root.fill(&WHITE).map_err(plot_err)?;
+    let (width, _) = root.dim_in_pixel();
+    let scale = (width as f64 / 1280.0).max(0.5);
+    let px = |n: f64| (n * scale).round() as u32;
+    let titled = root
+        .margin(px(10.0), 0, 0, 0)
+        .titled(
+            &chart.title,
+            (FONT, px(26.0)).into_font().style(FontStyle::Bold),
+        )
+        .map_err(plot_err)?;
+    let body = titled.margin(0, px(10.0), px(16.0), px(16.0));
+    let (sub, body) = body.split_vertically(px(24.0));
+    sub.draw_text(
+        &chart.subtitle,
+        &(FONT, px(16.0)).into_font().color(&BLACK.mix(0.75)),
+        (0, 0),
+    )
+    .map_err(plot_err)?;
+
+    // The legend gets its own column on the right, so it never hides a line.
+    let (plot_area, legend_area) =
+        body.split_horizontally(body.dim_in_pixel().0.saturating_sub(px(250.0)) as i32);
+    let mut ctx = ChartBuilder::on(&plot_area)
+        .margin(px(8.0))
+        .x_label_area_size(px(56.0))
+        .y_label_area_size(px(90.0))
+        .right_y_label_area_size(if has_objects { px(90.0) } else { px(10.0) })
+        .build_cartesian_2d(local(t0)..local(t1), 0f64..bytes_top)
+        .map_err(plot_err)?
+        .set_secondary_coord(local(t0)..local(t1), 0f64..objects_top);
+
+    let label_font = (FONT, px(15.0)).into_font();
+    let desc_font = (FONT, px(17.0)).into_font();
+    ctx.configure_mesh()
+        .x_labels(10)
+        .y_labels(10)
+        .x_label_formatter(&|t| t.format("%m/%d %H:%M").to_string())
+        .y_label_formatter(&|v| si(*v, "B"))
+        .x_desc(format!("time ({zone})"))
+        .y_desc("memory (bytes)")
+        .label_style(label_font.clone())
+        .axis_desc_style(desc_font.clone())
+        .light_line_style(BLACK.mix(0.05))
+        .bold_line_style(BLACK.mix(0.15))
+        .draw()
+        .map_err(plot_err)?;
+    if has_objects {
+        ctx.configure_secondary_axes()
+            .y_labels(10)
+            .y_label_formatter(&|v| si(*v, ""))
+            .y_desc("objects")
+            .label_style(label_font.clone())
+            .axis_desc_style(desc_font)
+            .draw()
+            .map_err(plot_err)?;
+    }
+
+    let mut legend: Vec<LegendEntry> = Vec::new();
+    for s in &chart.series {
+        let color = RGBColor(s.color.0, s.color.1, s.color.2);
+        let style = color.stroke_width(px(s.width as f64).max(1));
+        let points: Vec<(DateTime<Utc>, f64)> =
+            s.points.iter().map(|&(t, v)| (local(t), v)).collect();
+        let (dash, gap) = (px(8.0), px(5.0));
+        match (s.axis, s.dashed) {
+            (Axis::Bytes, false) => ctx.draw_series(LineSeries::new(points, style)).map(|_| ()),
+            (Axis::Bytes, true) => ctx
+                .draw_series(DashedLineSeries::new(points, dash, gap, style))
+                .map(|_| ()),
+            (Axis::Objects, false) => ctx
+                .draw_secondary_series(LineSeries::new(points, style))
+                .map(|_| ()),
+            (Axis::Objects, true) => ctx
+                .draw_secondary_series(DashedLineSeries::new(points, dash, gap, style))
+                .map(|_| ()),
+        }
+        .map_err(plot_err)?;
+        let axis = if has_objects && s.axis == Axis::Objects {
+            " (right)"
+        } else {
+            ""
+        };
+        legend.push(LegendEntry {
+            label: format!("{}{axis}", s.label),
+            color,
+            dashed: s.dashed,
+        });
+    }
+
+    for (kind, color, label, dashed) in [
+        (MarkerKind::Dump, DUMP_COLOR, "heap dump", false),
+        (
+            MarkerKind::Restart,
+            RESTART_COLOR,
+            "restart (limit exceeded)",
+            true,
+        ),
+    ] {
+        let at: Vec<DateTime<Utc>> = chart
+            .markers
+            .iter()
+            .filter(|m| m.kind == kind)
+            .map(|m| local(m.ts_us))
+            .collect();
+        if at.is_empty() {
+            continue;
+        }
+        let style = color.stroke_width(px(2.0).max(1));
+        let top = if kind == MarkerKind::Dump {
+            bytes_top * 0.93
+        } else {
+            bytes_top
+        };
+        for t in &at {
+            let line = [(*t, 0.0), (*t, top)];
+            if dashed {
+                ctx.draw_series(DashedLineSeries::new(line, px(10.0), px(6.0), style))
+                    .map_err(plot_err)?;
+            } else {
+                ctx.draw_series(std::iter::once(PathElement::new(line.to_vec(), style)))
+                    .map_err(plot_err)?;
+                // A triangle on top of each dump line, so short windows still show them.
+                ctx.draw_series(std::iter::once(TriangleMarker::new(
+                    (*t, top),
+                    px(7.0) as i32,
+                    color.filled(),
+                )))
+                .map_err(plot_err)?;
+            }
+        }
+        legend.push(LegendEntry {
+            label: label.to_string(),
+            color,
+            dashed,
+        });
+    }
+    draw_legend(&legend_area, &legend, px)?;
+    Ok(())
+}
+
+struct LegendEntry {
+    label: String,
+    color: RGBColor,
+    dashed: bool,
+}
+
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[LegendEntry],
+    px: impl Fn(f64) -> u32,
+) -> Result<()> {
+    let font = (FONT, px(15.0)).into_font();
+    let row = px(24.0) as i32;
+    let (x0, y0) = (px(16.0) as i32, px(20.0) as i32);
+    let swatch = px(28.0) as i32;
+    for (i, e) in entries.iter().enumerate() {
+        let y = y0 + i as i32 * row;
+        let style = e.color.stroke_width(px(3.0).max(1));
+        if e.dashed {
+            let dash = swatch / 3;
+            for k in [0, 2] {
+                area.draw(&PathElement::new(
+                    vec![(x0 + k * dash, y), (x0 + (k + 1) * dash, y)],
+                    style,
+                ))
+                .map_err(plot_err)?;
+            }
+        } else {
+            area.draw(&PathElement::new(vec![(x0, y), (x0 + swatch, y)], style))
+                .map_err(plot_err)?;
+        }
+        area.draw(&Text::new(
+            e.label.clone(),
+            (x0 + swatch + px(8.0) as i32, y - px(8.0) as i32),
+            font.clone(),
+        ))
+        .map_err(plot_err)?;
+    }
+    Ok(())
+}
+
+/// What the store holds of one process for a chart: its samples per source drawn
+/// (never merged into one line) and its dumps and restarts.
+pub struct ProcessData<'a> {
+    pub process: &'a ProcessSummary,
+    pub sources: Vec<(Source, Vec<ChartSample>)>,
+    pub events: Vec<ProcessEvent>,
+}
+
+impl ProcessData<'_> {
+    fn suffix(&self, source: Source) -> String {
+        if self.sources.len() > 1 {
+            format!(" ({})", source.as_str())
+        } else {
+            String::new()
+        }
+    }
+
+    fn markers(&self) -> impl Iterator<Item = Marker> + '_ {
+        self.events.iter().map(|e| Marker {
+            ts_us: e.ts_us,
+            kind: e.kind,
+        })
+    }
+}
+
+fn points(samples: &[ChartSample], value: fn(&ChartSample) -> Option<i64>) -> Vec<(i64, f64)> {
+    samples
+        .iter()
+        .filter_map(|s| value(s).map(|v| (s.ts_us, v as f64)))
+        .collect()
+}
+
+/// Label, axis, colour, width and the value drawn.
+type SeriesSpec = (
+    &'static str,
+    Axis,
+    (u8, u8, u8),
+    u32,
+    fn(&ChartSample) -> Option<i64>,
+);
+
+/// The chart of one process: RSS and PSS on the left axis, live and old objects
+/// on the right (when logged), heap dumps and restarts as markers. A second
+/// source is drawn dashed in the same colours.
+pub fn process_chart(data: &ProcessData<'_>, zone: Zone, window: &str) -> Chart {
+    let p = data.process;
+    let mut series = Vec::new();
+    for (i, (source, samples)) in data.sources.iter().enumerate() {
+        let lines: [SeriesSpec; 4] = [
+            ("RSS", Axis::Bytes, PALETTE[0], 2, |s| s.rss_bytes),
+            ("PSS", Axis::Bytes, PALETTE[1], 2, |s| s.pss_bytes),
+            ("live objects", Axis::Objects, PALETTE[2], 1, |s| {
+                s.live_slots
+            }),
+            ("old objects", Axis::Objects, PALETTE[3], 1, |s| {
+                s.old_objects
+            }),
+        ];
+        for (label, axis, color, width, value) in lines {
+            series.push(Series {
+                label: format!("{label}{}", data.suffix(*source)),
+                axis,
+                color,
+                width,
+                dashed: i > 0,
+                points: points(samples, value),
+            });
+        }
+    }
+    series.retain(|s| !s.points.is_empty());
+    Chart {
+        title: format!("{}  {}  pid {}", p.host, p.worker, p.pid),
+        subtitle: window.to_string(),
+        zone,
+        series,
+        markers: data.markers().collect(),
+    }
+}
+
+/// All processes of one worker type on one host: RSS (solid) and PSS (dashed)
+/// per pid, each pid its own colour, with every dump and restart among them.
+pub fn overlay_chart(
+    host: &str,
+    worker: &str,
+    processes: &[ProcessData<'_>],
+    zone: Zone,
+    window: &str,
+) -> Chart {
+    let mut series = Vec::new();
+    let mut markers = Vec::new();
+    for (i, data) in processes.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let pid = data.process.pid;
+        for (source, samples) in &data.sources {
+            let suffix = data.suffix(*source);
+            series.push(Series {
+                label: format!("pid {pid} RSS{suffix}"),
+                axis: Axis::Bytes,
+                color,
+                width: 2,
+                dashed: false,
+                points: points(samples, |s| s.rss_bytes),
+            });
+            series.push(Series {
+                label: format!("pid {pid} PSS{suffix}"),
+                axis: Axis::Bytes,
+                color,
+                width: 1,
+                dashed: true,
+                points: points(samples, |s| s.pss_bytes),
+            });
+        }
+        markers.extend(data.markers());
+    }
+    series.retain(|s| !s.points.is_empty());
+    markers.sort_by_key(|m| m.ts_us);
+    Chart {
+        title: format!("{host}  {worker}  {} processes", processes.len()),
+        subtitle: window.to_string(),
+        zone,
+        series,
+        markers,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn si_prefixes() {
+        assert_eq!(si(0.0, "B"), "0 B");
+        assert_eq!(si(629_145_600.0, "B"), "629.1 MB");
+        assert_eq!(si(2_000_000_000.0, "B"), "2 GB");
+        assert_eq!(si(520_580.0, ""), "520.6 k");
+        assert_eq!(si(950.0, ""), "950");
+    }
+}

@@ -1,0 +1,340 @@
+//! `export --format gnuplot`: per process a `.data` file (`TIME PSS RSS Live Old`),
+//! a `.impulses` file (`TIME 2000000000` per heap dump) in the layout of the old
+//! `plot_worker_memleak_data.gnup` workflow, and a `.gp` script that renders them.
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::parse::Source;
+use crate::store::{ChartSample, MarkerKind, ProcessEvent, ProcessSummary};
+use crate::zone::Zone;
+
+/// The height of a dump's impulse in the `.impulses` file, as the old layout had it.
+pub const IMPULSE_HEIGHT: i64 = 2_000_000_000;
+/// Written where a value was not logged (Live/Old of `log_status` samples):
+/// gnuplot reads `NaN` as an undefined point and skips it.
+pub const MISSING: &str = "NaN";
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+
+/// Keeps a name to letters, digits, `-`, `_` and `.`; anything else (path
+/// separators, spaces, `:`) becomes `_`, and a leading `.` too, so a name can
+/// never leave the output folder or hide.
+pub fn safe_name(text: &str) -> String {
+    let mut name: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.starts_with('.') || name.is_empty() {
+        name.insert(0, '_');
+    }
+    name
+}
+
+/// `<host>_<YYYYMMDD of first row>_<pid>[_from_<YYYYMMDDHHMM>][_to_<YYYYMMDDHHMM>]`,
+/// dates in `zone`.
+pub fn file_stem(
+    host: &str,
+    pid_or_label: &str,
+    first_us: i64,
+    from_us: Option<i64>,
+    to_us: Option<i64>,
+    zone: Zone,
+) -> String {
+    let mut stem = format!(
+        "{host}_{}_{pid_or_label}",
+        zone.format_local(first_us, "%Y%m%d")
+    );
+    if let Some(f) = from_us {
+        stem.push_str(&format!("_from_{}", zone.format_local(f, "%Y%m%d%H%M")));
+    }
+    if let Some(t) = to_us {
+        stem.push_str(&format!("_to_{}", zone.format_local(t, "%Y%m%d%H%M")));
+    }
+    safe_name(&stem)
+}
+
+/// Unique output names: a second process with the same host, date and pid (a pid
+/// reused by another worker type) gets its worker type appended.
+pub fn unique_stem(used: &mut HashSet<String>, stem: String, worker: &str) -> String {
+    let mut candidate = stem.clone();
+    if used.contains(&candidate) {
+        candidate = safe_name(&format!("{stem}_{worker}"));
+    }
+    let mut n = 2;
+    while used.contains(&candidate) {
+        candidate = format!("{stem}_{n}");
+        n += 1;
+    }
+    used.insert(candidate.clone());
+    candidate
+}
+
+/// The samples of one source, as one block of a `.data` file.
+pub struct SampleBlock {
+    pub source: Source,
+    pub samples: Vec<ChartSample>,
+}
+
+fn field(out: &mut Vec<u8>, v: Option<i64>) {
+    match v {
+        Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        None => out.extend_from_slice(MISSING.as_bytes()),
+    }
+}
+
+fn write_header(out: &mut (impl Write + ?Sized), header: &[String]) -> Result<()> {
+    for line in header {
+        writeln!(out, "# {line}")?;
+    }
+    Ok(())
+}
+
+/// `TIME PSS RSS Live Old`, one block per source; blocks are separated by two
+/// blank lines (gnuplot's data-set separator) and named in a comment, so samples
+/// of different sources are never joined into one line.
+pub fn write_data(
+    out: &mut (impl Write + ?Sized),
+    header: &[String],
+    blocks: &[SampleBlock],
+    zone: Zone,
+) -> Result<()> {
+    write_header(out, header)?;
+    writeln!(
+        out,
+        "# columns: TIME PSS RSS Live Old (bytes, bytes, objects, objects); {MISSING} = not logged"
+    )?;
+    let mut line = Vec::with_capacity(96);
+    for (i, block) in blocks.iter().enumerate() {
+        if i > 0 {
+            writeln!(out, "\n")?;
+        }
+        writeln!(out, "# source: {}", block.source.as_str())?;
+        for s in &block.samples {
+            line.clear();
+            line.extend_from_slice(zone.format_local(s.ts_us, TIME_FORMAT).as_bytes());
+            for v in [s.pss_bytes, s.rss_bytes, s.live_slots, s.old_objects] {
+                line.push(b' ');
+                field(&mut line, v);
+            }
+            line.push(b'\n');
+            out.write_all(&line)?;
+        }
+    }
+    Ok(())
+}
+
+/// `TIME 2000000000` per heap dump.
+pub fn write_impulses(
+    out: &mut (impl Write + ?Sized),
+    header: &[String],
+    events: &[ProcessEvent],
+    zone: Zone,
+) -> Result<()> {
+    write_header(out, header)?;
+    writeln!(
+        out,
+        "# columns: TIME {IMPULSE_HEIGHT} (one line per heap dump)"
+    )?;
+    for e in events.iter().filter(|e| e.kind == MarkerKind::Dump) {
+        writeln!(
+            out,
+            "{} {IMPULSE_HEIGHT}",
+            zone.format_local(e.ts_us, TIME_FORMAT)
+        )?;
+    }
+    Ok(())
+}
+
+/// What the `.gp` script needs to know about the process it draws.
+pub struct ScriptSpec<'a> {
+    pub stem: &'a str,
+    pub process: &'a ProcessSummary,
+    pub blocks: &'a [SampleBlock],
+    pub events: &'a [ProcessEvent],
+    pub zone: Zone,
+    pub window: String,
+}
+
+/// Escapes text for inside a gnuplot double-quoted string.
+fn escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Quotes a string for gnuplot's double-quoted syntax.
+fn gp_quote(text: &str) -> String {
+    format!("\"{}\"", escape(text))
+}
+
+/// A gnuplot script drawing `<stem>.data` and `<stem>.impulses` (found next to the
+/// script, wherever gnuplot is started from) into `<stem>.png`, 1280x720.
+pub fn write_script(
+    out: &mut (impl Write + ?Sized),
+    header: &[String],
+    spec: &ScriptSpec<'_>,
+) -> Result<()> {
+    let p = spec.process;
+    let samples = spec.blocks.iter().flat_map(|b| &b.samples);
+    let rss_top = samples
+        .clone()
+        .filter_map(|s| s.rss_bytes.max(s.pss_bytes))
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let has_objects = samples
+        .clone()
+        .any(|s| s.live_slots.is_some() || s.old_objects.is_some());
+    let dumps = spec
+        .events
+        .iter()
+        .filter(|e| e.kind == MarkerKind::Dump)
+        .count();
+    let restarts: Vec<&ProcessEvent> = spec
+        .events
+        .iter()
+        .filter(|e| e.kind == MarkerKind::Restart)
+        .collect();
+
+    write_header(out, header)?;
+    writeln!(
+        out,
+        "# Run: gnuplot {}.gp  (writes {}.png beside it)",
+        spec.stem, spec.stem
+    )?;
+    writeln!(
+        out,
+        "# Restarts (dashed red lines) are memory_exceeded events: the server stopped the"
+    )?;
+    writeln!(
+        out,
+        "# worker for exceeding its memory limit. Heap dumps are the impulses."
+    )?;
+    writeln!(out)?;
+    writeln!(out, "# The data files sit beside this script.")?;
+    writeln!(out, "dir = \"\"")?;
+    writeln!(
+        out,
+        "do for [i = 1:strlen(ARG0)] {{ if (ARG0[i:i] eq \"/\") {{ dir = ARG0[1:i] }} }}"
+    )?;
+    writeln!(out, "rss_top = {rss_top}.0")?;
+    writeln!(
+        out,
+        "# Another size: gnuplot -e 'width = 1920; height = 1080' NAME.gp"
+    )?;
+    writeln!(out, "if (!exists(\"width\")) width = 1280")?;
+    writeln!(out, "if (!exists(\"height\")) height = 720")?;
+    writeln!(
+        out,
+        "set terminal pngcairo size width,height font \"DejaVu Sans,10\""
+    )?;
+    writeln!(
+        out,
+        "set output dir.{}",
+        gp_quote(&format!("{}.png", spec.stem))
+    )?;
+    // Two lines: gnuplot turns "\n" inside a double-quoted string into a line break.
+    let title = format!(
+        "{}\\n{}",
+        escape(&format!("{}  {}  pid {}", p.host, p.worker, p.pid)),
+        escape(&spec.window)
+    );
+    writeln!(out, "set title \"{title}\" noenhanced")?;
+    writeln!(out, "set xdata time")?;
+    writeln!(out, "set timefmt \"%Y-%m-%dT%H:%M:%S\"")?;
+    writeln!(out, "set format x \"%m/%d %H:%M\"")?;
+    // The range covers the markers too: a restart comes just after the last sample.
+    let times = spec
+        .blocks
+        .iter()
+        .flat_map(|b| b.samples.iter().map(|s| s.ts_us));
+    let times = times.chain(spec.events.iter().map(|e| e.ts_us));
+    let (t0, t1) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+    if t0 <= t1 {
+        // A little room either side keeps a marker at the very edge visible; a
+        // single instant gets a minute either side.
+        let pad = ((t1 - t0) / 80).max(if t1 - t0 < 60_000_000 { 60_000_000 } else { 0 });
+        let (t0, t1) = (t0 - pad, t1 + pad);
+        writeln!(
+            out,
+            "set xrange [{}:{}]",
+            gp_quote(&spec.zone.format_local(t0, TIME_FORMAT)),
+            gp_quote(&spec.zone.format_local(t1, TIME_FORMAT))
+        )?;
+    }
+    writeln!(
+        out,
+        "set xlabel {} noenhanced",
+        gp_quote(&format!("time ({})", spec.zone))
+    )?;
+    writeln!(out, "set ylabel \"memory (bytes)\"")?;
+    writeln!(out, "set format y \"%.1s %cB\"")?;
+    writeln!(out, "set yrange [0:rss_top * 1.15]")?;
+    writeln!(out, "set ytics nomirror")?;
+    if has_objects {
+        writeln!(out, "set y2label \"objects\"")?;
+        writeln!(out, "set format y2 \"%.1s %c\"")?;
+        writeln!(out, "set y2tics")?;
+        writeln!(out, "set y2range [0:*]")?;
+    }
+    writeln!(out, "set grid")?;
+    writeln!(out, "set key outside top center horizontal")?;
+    for (i, r) in restarts.iter().enumerate() {
+        let at = gp_quote(&spec.zone.format_local(r.ts_us, TIME_FORMAT));
+        writeln!(
+            out,
+            "set arrow {} from first {at}, graph 0 to first {at}, graph 1 nohead lw 2 dt 2 lc rgb \"#d62728\" front",
+            i + 1
+        )?;
+    }
+    let data = gp_quote(&format!("{}.data", spec.stem));
+    let impulses = gp_quote(&format!("{}.impulses", spec.stem));
+    let mut plots = vec![
+        format!("dir.{data} using 1:3 title \"RSS\" with lines lw 2 lc rgb \"#1f77b4\""),
+        format!("dir.{data} using 1:2 title \"PSS\" with lines lw 2 lc rgb \"#2ca02c\""),
+    ];
+    if has_objects {
+        plots.push(format!(
+            "dir.{data} using 1:4 axes x1y2 title \"live objects\" with lines lc rgb \"#ff7f0e\""
+        ));
+        plots.push(format!(
+            "dir.{data} using 1:5 axes x1y2 title \"old objects\" with lines lc rgb \"#9467bd\""
+        ));
+    }
+    if dumps > 0 {
+        plots.push(format!(
+            "dir.{impulses} using 1:(rss_top * 1.1) title \"heap dump\" with impulses lw 3 lc rgb \"#8c564b\""
+        ));
+    }
+    if !restarts.is_empty() {
+        plots.push(
+            "NaN title \"restart (memory limit exceeded)\" with lines lw 2 dt 2 lc rgb \"#d62728\""
+                .to_string(),
+        );
+    }
+    writeln!(out, "plot {}", plots.join(", \\\n     "))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_stay_inside_the_folder() {
+        assert_eq!(safe_name("../../etc/passwd"), "_.._.._etc_passwd");
+        assert_eq!(safe_name(".hidden"), "_.hidden");
+        assert_eq!(safe_name("app liance/a:1"), "app_liance_a_1");
+        assert_eq!(safe_name(""), "_");
+        assert_eq!(
+            safe_name("appliance-a_20170301_2922"),
+            "appliance-a_20170301_2922"
+        );
+    }
+}
