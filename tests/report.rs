@@ -590,6 +590,89 @@ fn selectors_narrow_the_report() {
 }
 
 #[test]
+fn windows_and_sources_narrow_the_fitted_samples() {
+    let db = fixture_db();
+    let truth = processes();
+    let one = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["--format", "csv"]);
+        let rows = records(&db.ok(&args));
+        assert_eq!(rows.len(), 1, "{args:?}");
+        rows.into_iter().next().unwrap()
+    };
+
+    // 55012 on 2017-03-02 until noon: its dump at 09:03 falls inside, its
+    // restart at 16:40 does not.
+    let (from, to) = ("2017-03-02T00:00:00.000000Z", "2017-03-02T12:00:00.000000Z");
+    let inside: Vec<_> = truth[&("appliance-a".to_string(), 55012)]
+        .iter()
+        .filter(|r| r["time"].as_str() >= from && r["time"].as_str() <= to)
+        .cloned()
+        .collect();
+    let row = one(&[
+        "report",
+        "--pid",
+        "55012",
+        "--from",
+        "2017-03-02",
+        "--to",
+        "2017-03-02T12:00",
+    ]);
+    assert_eq!(num(&row, "samples") as usize, inside.len());
+    assert_eq!(row["start"], format!("{}Z", &inside[0]["time"][..19]));
+    let (slope, _) = theil_sen(&series(&inside, "rss", MIB, false));
+    assert!(
+        close(num(&row, "rss_mb_per_hour"), slope, 0.0005),
+        "{row:?}: {slope}"
+    );
+    assert_eq!(
+        (row["dumps"].as_str(), row["restarts"].as_str()),
+        ("1", "0")
+    );
+    let row = one(&[
+        "report",
+        "--pid",
+        "55012",
+        "--from",
+        "2017-03-02",
+        "--to",
+        "2017-03-02T23:59",
+    ]);
+    assert_eq!(
+        (row["dumps"].as_str(), row["restarts"].as_str()),
+        ("1", "1")
+    );
+
+    // Status samples alone: no objects, so the verdict rests on RSS.
+    let status: Vec<_> = truth[&("appliance-a".to_string(), 57231)]
+        .iter()
+        .filter(|r| r["source"] == "status")
+        .cloned()
+        .collect();
+    let row = one(&["report", "--pid", "57231", "--source", "status"]);
+    assert_eq!(num(&row, "samples") as usize, status.len());
+    let (slope, _) = theil_sen(&series(&status, "rss", MIB, false));
+    assert!(
+        close(num(&row, "rss_mb_per_hour"), slope, 0.0005),
+        "{row:?}: {slope}"
+    );
+    assert_eq!(
+        (row["old_per_hour"].as_str(), row["basis"].as_str()),
+        ("", "rss")
+    );
+    assert_eq!(row["verdict"], "leaking");
+
+    // Times in the zone asked for (EST on that day).
+    let row = one(&["report", "--pid", "57231", "--tz", "America/New_York"]);
+    assert_eq!(row["start"], "2017-03-02T11:46:50-05:00");
+    // Status samples name no message.
+    let messages = db.ok(&[
+        "report", "--by", "message", "--source", "status", "--format", "csv",
+    ]);
+    assert_eq!(messages.lines().count(), 1, "{messages}");
+}
+
+#[test]
 fn the_report_query_runs_in_the_sqlite3_shell() {
     let db = fixture_db();
     let script =
