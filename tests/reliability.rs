@@ -1,0 +1,419 @@
+//! Reliability: faults, hostile input and concurrency never lose or corrupt data.
+//!
+//! Each test drives the built binary against databases in temporary folders and
+//! checks the outcome with the real `sqlite3` shell. Logs are generated here, so
+//! every expected count is known exactly.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_miq-memlog");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+
+// ---------------------------------------------------------------- helpers
+
+fn miq(db: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--db").arg(db).env_remove("MIQ_MEMLOG_DB");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("miq-memlog runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[track_caller]
+fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "expected success, got {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        stdout(out),
+        stderr(out)
+    );
+    assert!(!stderr(out).contains("panicked"), "{}", stderr(out));
+}
+
+#[track_caller]
+fn assert_fails(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected a clean failure, got {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        stdout(out),
+        stderr(out)
+    );
+    assert!(!stderr(out).contains("panicked"), "{}", stderr(out));
+}
+
+/// Runs one statement with the `sqlite3` shell and returns its output, trimmed.
+#[track_caller]
+fn sql(db: &Path, query: &str) -> String {
+    let out = Command::new("sqlite3")
+        .arg(db)
+        .arg(query)
+        .output()
+        .expect("the sqlite3 shell runs");
+    assert!(out.status.success(), "sqlite3 {query}: {}", stderr(&out));
+    stdout(&out).trim().to_string()
+}
+
+fn sql_count(db: &Path, query: &str) -> u64 {
+    sql(db, query)
+        .parse()
+        .unwrap_or_else(|e| panic!("{query}: {e}"))
+}
+
+/// A small deterministic random number generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// One generated log: `samples` patched `Memory Info` lines of worker `pid`, one
+/// second apart from `2017-03-01T00:00:00`, with a noise line after each.
+struct GenLog {
+    pid: u64,
+    samples: u64,
+}
+
+impl GenLog {
+    fn text(&self) -> Vec<u8> {
+        let mut rng = Rng(self.pid.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let mut out = Vec::with_capacity(self.samples as usize * 330);
+        for i in 0..self.samples {
+            let (day, rest) = (i / 86_400, i % 86_400);
+            let stamp = format!(
+                "2017-03-{:02}T{:02}:{:02}:{:02}.{:06}",
+                1 + day,
+                rest / 3600,
+                rest / 60 % 60,
+                rest % 60,
+                self.pid % 1_000_000
+            );
+            writeln!(
+                out,
+                "[----] I, [{stamp} #{pid}:2b1c]  INFO -- : MIQ(MiqGenericWorker::Runner#do_work) Memory Info XXXX \
+                 (#<MiqQueue id: {id}, method_name: \"perform\", class_name: \"Vm\">) => {{Live: {live}, Old: {old}, RSS: {rss}, PSS: {pss}}}",
+                pid = self.pid,
+                id = 1_000_000 + i,
+                live = rng.below(1 << 20),
+                old = rng.below(1 << 20),
+                rss = rng.below(1 << 32),
+                pss = rng.below(1 << 32),
+            )
+            .unwrap();
+            writeln!(
+                out,
+                "[----] I, [{stamp} #{pid}:2b1c]  INFO -- : MIQ(MiqQueue.put) Message id: [{i}], Zone: [default], Role: [], Server: [], Ident: [generic]",
+                pid = self.pid
+            )
+            .unwrap();
+        }
+        out
+    }
+
+    fn write_plain(&self, path: &Path) -> PathBuf {
+        fs::write(path, self.text()).unwrap();
+        path.to_path_buf()
+    }
+
+    fn write_gzip(&self, path: &Path) -> PathBuf {
+        let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+        gz.write_all(&self.text()).unwrap();
+        fs::write(path, gz.finish().unwrap()).unwrap();
+        path.to_path_buf()
+    }
+}
+
+/// Samples stored per pid, as `pid:count` lines.
+fn counts_by_pid(db: &Path) -> Vec<(u64, u64)> {
+    sql(
+        db,
+        "SELECT p.pid || ':' || COUNT(*) FROM sample s JOIN process p ON p.id = s.process_id GROUP BY p.pid ORDER BY p.pid",
+    )
+    .lines()
+    .map(|l| {
+        let (pid, n) = l.split_once(':').unwrap();
+        (pid.parse().unwrap(), n.parse().unwrap())
+    })
+    .collect()
+}
+
+#[track_caller]
+fn assert_integrity(db: &Path) {
+    assert_eq!(sql(db, "PRAGMA integrity_check"), "ok");
+    assert_eq!(sql(db, "PRAGMA foreign_key_check"), "");
+}
+
+/// Every generated file is in the database whole (all its samples and its
+/// `source_file` row) or not at all, and nothing else is there.
+#[track_caller]
+fn assert_whole_files(db: &Path, logs: &[GenLog]) -> usize {
+    let counts = counts_by_pid(db);
+    let files: Vec<u64> = sql(
+        db,
+        "SELECT p.pid FROM source_file f JOIN sample s ON s.file_id = f.id JOIN process p ON p.id = s.process_id GROUP BY f.id ORDER BY p.pid",
+    )
+    .lines()
+    .map(|l| l.parse().unwrap())
+    .collect();
+    let source_rows = sql_count(db, "SELECT COUNT(*) FROM source_file") as usize;
+    assert_eq!(files.len(), source_rows, "a file row without its samples");
+    for (pid, n) in &counts {
+        let log = logs
+            .iter()
+            .find(|l| l.pid == *pid)
+            .unwrap_or_else(|| panic!("unknown pid {pid}"));
+        assert_eq!(*n, log.samples, "pid {pid}: part of a file was stored");
+        assert!(files.contains(pid), "pid {pid}: samples without a file row");
+    }
+    counts.len()
+}
+
+/// Runs `cmd` as an unprivileged user when the tests run as root, so that file
+/// permissions apply.
+fn unprivileged<'a>(cmd: &'a mut Command, tmp: &Path) -> &'a mut Command {
+    if fs::metadata(tmp).unwrap().uid() == 0 {
+        cmd.uid(65534).gid(65534);
+    }
+    cmd
+}
+
+fn peak_rss_kib(time_v_stderr: &str) -> u64 {
+    time_v_stderr
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .expect("/usr/bin/time -v reports the peak RSS")
+        .parse()
+        .unwrap()
+}
+
+// ---------------------------------------------------------------- 1. gzip faults
+
+#[test]
+fn corrupt_or_truncated_gzip_fails_alone_and_stores_nothing_of_it() {
+    let tmp = TempDir::new().unwrap();
+    let db = tmp.path().join("m.db");
+    let good = GenLog {
+        pid: 101,
+        samples: 40,
+    }
+    .write_gzip(&tmp.path().join("good.log.gz"));
+    let corrupt = format!("{FIXTURES}/edge/corrupt.log.gz");
+    let truncated = format!("{FIXTURES}/edge/truncated.log.gz");
+    let out = run(miq(&db)
+        .args(["ingest", "--host", "edge"])
+        .arg(&corrupt)
+        .arg(&truncated)
+        .arg(&good));
+    assert_fails(&out);
+    let err = stderr(&out);
+    for (path, reason) in [(&corrupt, "invalid gzip header"), (&truncated, "incomplete deflate stream: the file is truncated (--accept-truncated keeps the readable part)")] {
+        let line = err
+            .lines()
+            .find(|l| l.contains(path.as_str()))
+            .unwrap_or_else(|| panic!("no error naming {path}:\n{err}"));
+        assert!(line.contains(reason), "{line}");
+        assert!(line.contains("nothing from this file was stored"), "{line}");
+    }
+    assert!(
+        stdout(&out).contains("1 file ingested, 0 already ingested, 2 failed"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(counts_by_pid(&db), vec![(101, 40)]);
+    assert_eq!(
+        sql(&db, "SELECT path || ' ' || status FROM source_file"),
+        format!("{} complete", good.display())
+    );
+    assert_eq!(sql_count(&db, "SELECT COUNT(*) FROM event"), 0);
+    assert_integrity(&db);
+}
+
+#[test]
+fn accepted_truncated_gzip_is_partial_and_a_complete_copy_adds_exactly_the_rest() {
+    let tmp = TempDir::new().unwrap();
+    let db = tmp.path().join("m.db");
+    let log = GenLog {
+        pid: 202,
+        samples: 3000,
+    };
+    let complete = log.write_gzip(&tmp.path().join("evm.log-20170302.gz"));
+    let bytes = fs::read(&complete).unwrap();
+    let cut = tmp.path().join("evm.log-20170302-copy.gz");
+    fs::write(&cut, &bytes[..bytes.len() * 3 / 5]).unwrap();
+
+    let out = run(miq(&db).args(["ingest", "--accept-truncated"]).arg(&cut));
+    assert_ok(&out);
+    assert!(stdout(&out).contains("PARTIAL"), "{}", stdout(&out));
+    let kept = sql_count(&db, "SELECT COUNT(*) FROM sample");
+    assert!(kept > 1000 && kept < 3000, "kept {kept}");
+    assert_eq!(sql(&db, "SELECT status FROM source_file"), "partial");
+    // The readable part is the samples in order, with no gap.
+    assert_eq!(
+        sql(&db, "SELECT MIN(msg_id) || '-' || MAX(msg_id) FROM sample"),
+        format!("1000000-{}", 1_000_000 + kept - 1)
+    );
+
+    let out = run(miq(&db).arg("ingest").arg(&complete));
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains(&format!(
+            "{} new samples, {kept} already present",
+            3000 - kept
+        )),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(counts_by_pid(&db), vec![(202, 3000)]);
+    assert_eq!(
+        sql(
+            &db,
+            "SELECT group_concat(status, ',') FROM (SELECT status FROM source_file ORDER BY id)"
+        ),
+        "partial,complete"
+    );
+    // Same rows as ingesting the complete file alone.
+    let alone = tmp.path().join("alone.db");
+    assert_ok(&run(miq(&alone).arg("ingest").arg(&complete)));
+    let export = |db: &Path| stdout(&run(miq(db).args(["export", "--format", "csv"])));
+    assert_eq!(export(&db), export(&alone));
+    assert_integrity(&db);
+}
+
+// ---------------------------------------------------------------- 2. hostile bytes
+
+#[test]
+fn hostile_bytes_store_nothing_and_count_rejected_lines() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path().join("hostile");
+    fs::create_dir(&dir).unwrap();
+    let mut rng = Rng(0x5eed);
+    let random: Vec<u8> = (0..1 << 20).map(|_| rng.below(256) as u8).collect();
+    // Not a gzip magic: this is read as a plain log full of noise.
+    fs::write(dir.join("random.log"), [&b"x"[..], &random].concat()).unwrap();
+    fs::write(dir.join("empty.log"), b"").unwrap();
+    fs::write(dir.join("nul.log"), vec![0u8; 3 << 20]).unwrap();
+    let mut invalid_utf8 = Vec::new();
+    for _ in 0..1000 {
+        invalid_utf8.extend_from_slice(
+            b"[----] I, \xff\xfe\xc3 Memory Info XXXX \xc3\x28 => {\xa0\xa1}\n\x00\x00\n",
+        );
+    }
+    fs::write(dir.join("invalid-utf8.log"), invalid_utf8).unwrap();
+    let good = "[----] I, [2017-03-01T00:00:00.000001 #77:1]  INFO -- : MIQ(MiqGenericWorker::Runner#do_work) Memory Info XXXX (nil) => {Live: 1, Old: 2, RSS: 3, PSS: 4}";
+    let malformed = [
+        good.replace("RSS: 3", "RSS: 3x"),
+        good.replace("RSS: 3", "RSS: 0x10"),
+        good.replace("RSS: 3", "RSS: 3.5"),
+        good.replace("RSS: 3", "RSS: -3"),
+        good.replace("RSS: 3", "RSS: 9223372036854775808"),
+        good.replace("RSS: 3", "RSS: 99999999999999999999999999999999"),
+        good.replace("#77", "#99999999999999999999"),
+        good.replace("2017-03-01T00", "2017-02-29T00"),
+        good.replace("2017-03-01T00", "2017-13-01T00"),
+        good.replace("2017-03-01T00", "2017-03-01T24"),
+        good.replace("2017-03-01T00", "1969-12-31T23"),
+        good.replace("=> {Live: 1, Old: 2, RSS: 3, PSS: 4}", "=> {Live: 1, Old: 2, RSS: 3, PSS: 4"),
+        good.replace("{Live: 1, Old: 2, RSS: 3, PSS: 4}", "{}"),
+        "[----] I, [2017-03-01T00:00:00.000001 #1:2]  INFO -- : MIQ(MiqServer#log_status) [EVM Server (1)] Process info: Memory Usage [-1], Memory Size [2]".to_string(),
+        "[----] W, [2017-03-01T00:00:00.000001 #1:2]  WARN -- : MIQ(MiqServer#validate_worker) Worker [X] with ID: [1], PID: [99999999999999999999], GUID: [g] process memory usage [6] exceeded limit [5]".to_string(),
+    ];
+    let mut text = String::new();
+    for line in &malformed {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push_str(good);
+    text.push('\n');
+    fs::write(dir.join("malformed.log"), text).unwrap();
+
+    // 64 MiB single lines: noise, then one whose head makes it a candidate.
+    let mut long = Vec::with_capacity(130 << 20);
+    long.extend_from_slice(good.replace("#77", "#80").as_bytes());
+    long.push(b'\n');
+    long.extend(std::iter::repeat_n(b'n', 64 << 20));
+    long.push(b'\n');
+    long.extend_from_slice(good.replace("#77", "#78").as_bytes());
+    long.extend_from_slice(b" (");
+    long.extend(std::iter::repeat_n(b'y', 64 << 20));
+    long.extend_from_slice(b")\n");
+    long.extend_from_slice(good.replace("#77", "#81").as_bytes());
+    long.push(b'\n');
+    fs::write(dir.join("long-line.log"), long).unwrap();
+    // Every newline ends a line, and the bytes after the last one are a torn line.
+    let random_lines = random.iter().filter(|&&b| b == b'\n').count() + 1;
+    drop(random);
+
+    let db = tmp.path().join("m.db");
+    let out = run(Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(BIN)
+        .arg("--db")
+        .arg(&db)
+        .args(["ingest", "--tz", "UTC"])
+        .arg(&dir));
+    assert_ok(&out);
+    let peak = peak_rss_kib(&stderr(&out));
+    assert!(peak <= 256 * 1024, "peak RSS {peak} KiB");
+    assert_eq!(counts_by_pid(&db), vec![(77, 1), (80, 1), (81, 1)]);
+    let per_file = sql(
+        &db,
+        "SELECT replace(path, rtrim(path, replace(path, '/', '')), '') || ' ' || lines || ' ' || samples_new || ' ' || rejected FROM source_file ORDER BY path",
+    );
+    assert_eq!(
+        per_file,
+        [
+            "empty.log 0 0 0",
+            "invalid-utf8.log 2000 0 1000",
+            "long-line.log 4 2 1",
+            "malformed.log 16 1 15",
+            "nul.log 1 0 0",
+            &format!("random.log {random_lines} 0 0"),
+        ]
+        .join("\n")
+    );
+    let report = stdout(&out);
+    assert!(
+        report.contains("long-line.log:3: line longer than 16 MiB"),
+        "{report}"
+    );
+    assert!(
+        report.contains("malformed.log:4: negative value"),
+        "{report}"
+    );
+    assert_integrity(&db);
+}
