@@ -6,7 +6,7 @@ mod select;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags};
@@ -61,6 +61,61 @@ fn applied_version(conn: &Connection) -> Result<Option<i64>> {
     )?)
 }
 
+/// Applies the migrations this build knows, all of them and their history rows in
+/// one transaction: a run killed midway leaves the schema as it was. Two
+/// miq-memlog runs can open a new database at once: the one that loses the race
+/// finds the schema migrated by the other (or waits for it) instead of failing.
+fn migrate(conn: &mut Connection, known: i64) -> Result<()> {
+    let run = |conn: &mut Connection| {
+        embedded::migrations::runner()
+            .set_grouped(true)
+            .run(conn)
+            .map(drop)
+    };
+    match retry_while_busy(|| run(conn)) {
+        Ok(()) => Ok(()),
+        Err(_) if applied_version(conn).ok().flatten() >= Some(known) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// SQLite's busy handler does not cover every lock (switching to WAL, a
+/// transaction whose snapshot another writer made stale): retry those for as long
+/// as the busy timeout.
+fn retry_while_busy<T, E: std::error::Error + 'static>(
+    mut attempt: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match attempt() {
+            Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Whether an error (or one of its causes) is SQLite's "database is busy/locked".
+pub fn is_busy(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if let Some(code) = e
+            .downcast_ref::<rusqlite::Error>()
+            .and_then(rusqlite::Error::sqlite_error_code)
+        {
+            if matches!(
+                code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) {
+                return true;
+            }
+        }
+        cause = e.source();
+    }
+    false
+}
+
 impl Store {
     pub fn open(path: &Path, access: Access) -> Result<Store> {
         let shown = path.display();
@@ -97,17 +152,20 @@ impl Store {
         }
         match access {
             Access::ReadWrite => {
+                if conn.is_readonly(rusqlite::MAIN_DB)? {
+                    bail!("cannot write to database {shown}: it is read-only (file or folder permissions)");
+                }
                 // Pragmas first: journal_mode cannot change inside a migration's transaction.
-                let mode: String = conn
-                    .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-                    .with_context(|| format!("cannot write to database {shown}"))?;
+                let mode: String = retry_while_busy(|| {
+                    conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+                })
+                .with_context(|| format!("cannot write to database {shown}"))?;
                 if !mode.eq_ignore_ascii_case("wal") {
                     bail!("cannot switch {shown} to WAL journaling (got {mode})");
                 }
                 conn.pragma_update(None, "synchronous", "NORMAL")?;
                 conn.pragma_update(None, "foreign_keys", "ON")?;
-                embedded::migrations::runner()
-                    .run(&mut conn)
+                migrate(&mut conn, known)
                     .with_context(|| format!("cannot migrate database {shown}"))?;
             }
             Access::ReadOnly => {
