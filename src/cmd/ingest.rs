@@ -234,20 +234,19 @@ fn ingest_logs(
         for _ in 0..jobs {
             let tx = tx.clone();
             let (queue, scanner) = (&queue, &scanner);
-            scope.spawn(move || loop {
-                let Some(seq) = queue.lock().ok().and_then(|mut q| q.pop_front()) else {
-                    break;
-                };
-                if !parse_one(
-                    seq,
-                    &logs[seq],
-                    args.accept_truncated,
-                    known,
-                    scanner,
-                    progress,
-                    &tx,
-                ) {
-                    break;
+            scope.spawn(move || {
+                while let Some(seq) = queue.lock().ok().and_then(|mut q| q.pop_front()) {
+                    if !parse_one(
+                        seq,
+                        &logs[seq],
+                        args.accept_truncated,
+                        known,
+                        scanner,
+                        progress,
+                        &tx,
+                    ) {
+                        break;
+                    }
                 }
             });
         }
