@@ -204,12 +204,26 @@ fn assert_whole_files(db: &Path, logs: &[GenLog]) -> usize {
     counts.len()
 }
 
-/// Runs `cmd` as an unprivileged user when the tests run as root, so that file
-/// permissions apply.
-fn unprivileged<'a>(cmd: &'a mut Command, tmp: &Path) -> &'a mut Command {
-    if fs::metadata(tmp).unwrap().uid() == 0 {
-        cmd.uid(65534).gid(65534);
+/// A command running miq-memlog as an unprivileged user when the tests run as
+/// root, so that file permissions apply. The binary is copied into `tmp` (made
+/// world-readable), as the build folder may not be reachable for that user.
+fn unprivileged(tmp: &Path, db: &Path) -> Command {
+    if fs::metadata(tmp).unwrap().uid() != 0 {
+        return miq(db);
     }
+    fs::set_permissions(tmp, fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = tmp.join("miq-memlog");
+    if !bin.exists() {
+        fs::copy(BIN, &bin).unwrap();
+        fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut cmd = Command::new(bin);
+    cmd.arg("--db")
+        .arg(db)
+        .env_remove("MIQ_MEMLOG_DB")
+        .current_dir(tmp)
+        .uid(65534)
+        .gid(65534);
     cmd
 }
 
@@ -639,4 +653,322 @@ fn ingest_killed_at_any_point_then_rerun_leaves_exact_counts() {
     assert_eq!(counts_by_pid(&db), expected);
     assert_eq!(sql_count(&db, "SELECT COUNT(*) FROM source_file"), 8);
     eprintln!("whole run {whole:?}; a kill fell between files: {seen_partial}");
+}
+
+// ---------------------------------------------------------------- 6. resource faults
+
+#[test]
+fn a_full_disk_is_reported_and_keeps_what_was_committed() {
+    let tmp = TempDir::new().unwrap();
+    let db = tmp.path().join("m.db");
+    let small = GenLog {
+        pid: 700,
+        samples: 50,
+    }
+    .write_plain(&tmp.path().join("small.log"));
+    let big = GenLog {
+        pid: 701,
+        samples: 8000,
+    }
+    .write_plain(&tmp.path().join("big.log"));
+    assert_ok(&run(miq(&db).arg("ingest").arg(&small)));
+    // The shell's file size limit (512-byte blocks) fills the "disk" at 256 KiB
+    // for the database and its -wal file; a write beyond it fails with EFBIG.
+    let out = run(Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -f 512 && trap "" XFSZ && exec "$0" "$@""#)
+        .arg(BIN)
+        .arg("--db")
+        .arg(&db)
+        .args(["ingest", "--tz", "UTC"])
+        .arg(&big));
+    assert_fails(&out);
+    let err = stderr(&out);
+    assert!(err.contains(&format!("storing {}", big.display())), "{err}");
+    assert!(
+        err.contains("is full, or a file size limit was reached"),
+        "{err}"
+    );
+    assert_integrity(&db);
+    assert_eq!(counts_by_pid(&db), vec![(700, 50)]);
+    assert_eq!(sql_count(&db, "SELECT COUNT(*) FROM source_file"), 1);
+    // With room again, the same command adds exactly what was missing.
+    let out = run(miq(&db)
+        .args(["ingest", "--tz", "UTC"])
+        .arg(&small)
+        .arg(&big));
+    assert_ok(&out);
+    assert_eq!(counts_by_pid(&db), vec![(700, 50), (701, 8000)]);
+    assert_integrity(&db);
+}
+
+#[test]
+fn missing_unwritable_and_read_only_databases_give_clear_errors() {
+    let tmp = TempDir::new().unwrap();
+    let log = GenLog {
+        pid: 710,
+        samples: 5,
+    }
+    .write_plain(&tmp.path().join("evm.log"));
+    fs::set_permissions(&log, fs::Permissions::from_mode(0o644)).unwrap();
+
+    let missing = tmp.path().join("no-such-folder/m.db");
+    let out = run(miq(&missing).arg("ingest").arg(&log));
+    assert_fails(&out);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "miq-memlog: cannot create database {}: folder {} does not exist\n",
+            missing.display(),
+            missing.parent().unwrap().display()
+        )
+    );
+    let out = run(miq(&missing).args(["export", "--format", "csv"]));
+    assert_fails(&out);
+    assert!(stderr(&out).contains("no database at"), "{}", stderr(&out));
+    assert!(!missing.parent().unwrap().exists());
+
+    let locked = tmp.path().join("locked");
+    fs::create_dir(&locked).unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o555)).unwrap();
+    let db = locked.join("m.db");
+    let out = run(unprivileged(tmp.path(), &db).arg("ingest").arg(&log));
+    assert_fails(&out);
+    assert!(
+        stderr(&out).contains(&format!(
+            "cannot create database {} (can its folder be written to?)",
+            db.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!db.exists());
+
+    // A database in a read-only folder, its file read-only too: ingest refuses,
+    // reading works.
+    let shelf = tmp.path().join("shelf");
+    fs::create_dir(&shelf).unwrap();
+    let db = shelf.join("m.db");
+    assert_ok(&run(miq(&db).arg("ingest").arg(&log)));
+    let before = fs::read(&db).unwrap();
+    fs::set_permissions(&db, fs::Permissions::from_mode(0o444)).unwrap();
+    fs::set_permissions(&shelf, fs::Permissions::from_mode(0o555)).unwrap();
+    let out = run(unprivileged(tmp.path(), &db).arg("ingest").arg(&log));
+    assert_fails(&out);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "miq-memlog: cannot write to database {}: the file is read-only\n",
+            db.display()
+        )
+    );
+    let out = run(unprivileged(tmp.path(), &db).args(["export", "--format", "csv"]));
+    assert_ok(&out);
+    assert_eq!(stdout(&out).lines().count(), 6);
+    assert_ok(&run(
+        unprivileged(tmp.path(), &db).args(["files", "--format", "csv"])
+    ));
+    assert_ok(&run(unprivileged(tmp.path(), &db).arg("events")));
+    // The file itself writable, the folder not: no room for the -wal file.
+    fs::set_permissions(&db, fs::Permissions::from_mode(0o666)).unwrap();
+    let out = run(unprivileged(tmp.path(), &db).arg("ingest").arg(&log));
+    assert_fails(&out);
+    assert!(
+        stderr(&out).contains("its folder is read-only"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fs::read(&db).unwrap(), before);
+    fs::set_permissions(&shelf, fs::Permissions::from_mode(0o755)).unwrap();
+    assert_integrity(&db);
+}
+
+#[test]
+fn missing_inputs_and_symlink_loops_are_reported_not_fatal() {
+    let tmp = TempDir::new().unwrap();
+    let db = tmp.path().join("m.db");
+    let dir = tmp.path().join("appliance");
+    fs::create_dir_all(dir.join("sub")).unwrap();
+    GenLog {
+        pid: 720,
+        samples: 30,
+    }
+    .write_plain(&dir.join("sub/evm.log"));
+    symlink(&dir, dir.join("sub/loop")).unwrap();
+    symlink("..", dir.join("sub/up.log")).unwrap();
+    symlink(dir.join("nowhere"), dir.join("dangling.log")).unwrap();
+    let missing = tmp.path().join("not-there.log");
+    let out = run(miq(&db).arg("ingest").arg(&dir).arg(&missing));
+    assert_fails(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "cannot read {}: No such file or directory",
+            missing.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "cannot read {}: No such file or directory",
+            dir.join("dangling.log").display()
+        )),
+        "{err}"
+    );
+    assert!(stdout(&out).contains("1 file ingested"), "{}", stdout(&out));
+    assert_eq!(counts_by_pid(&db), vec![(720, 30)]);
+}
+
+// ---------------------------------------------------------------- 7. schema safety
+
+#[test]
+fn a_database_from_a_newer_version_is_refused_untouched() {
+    let tmp = TempDir::new().unwrap();
+    let db = tmp.path().join("m.db");
+    let log = GenLog {
+        pid: 730,
+        samples: 5,
+    }
+    .write_plain(&tmp.path().join("evm.log"));
+    assert_ok(&run(miq(&db).arg("ingest").arg(&log)));
+    sql(
+        &db,
+        "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) \
+         VALUES (99, 'future', '2030-01-01T00:00:00Z', '1'); PRAGMA wal_checkpoint(TRUNCATE);",
+    );
+    let before = fs::read(&db).unwrap();
+    let other = GenLog {
+        pid: 731,
+        samples: 5,
+    }
+    .write_plain(&tmp.path().join("other.log"));
+    for args in [
+        vec!["ingest", other.to_str().unwrap()],
+        vec!["export", "--format", "csv"],
+        vec!["files"],
+        vec!["events"],
+    ] {
+        let out = run(miq(&db).args(&args));
+        assert_fails(&out);
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "miq-memlog: {} has schema version 99 but this miq-memlog knows only up to {}: \
+                 it was written by a newer miq-memlog; use that version (the database was not modified)\n",
+                db.display(),
+                latest_migration()
+            ),
+            "{args:?}"
+        );
+        assert_eq!(
+            fs::read(&db).unwrap(),
+            before,
+            "{args:?} modified the database"
+        );
+    }
+}
+
+/// The highest `migrations/V<n>__*.sql` shipped.
+fn latest_migration() -> u32 {
+    fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_prefix('V')?.split_once("__")?.0.parse().ok()
+        })
+        .max()
+        .unwrap()
+}
+
+#[test]
+fn a_version_1_database_is_migrated_forward_with_its_data() {
+    // fixtures/db/v1.sql is `sqlite3 .dump` of a database written by miq-memlog
+    // at schema version 1 (trip1/appliance-a ingested as appliance-a).
+    let tmp = TempDir::new().unwrap();
+    let db = tmp.path().join("m.db");
+    let dump = fs::read_to_string(format!("{FIXTURES}/db/v1.sql")).unwrap();
+    let mut shell = Command::new("sqlite3")
+        .arg(&db)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    shell
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(dump.as_bytes())
+        .unwrap();
+    assert!(shell.wait().unwrap().success());
+    assert_eq!(
+        sql(&db, "SELECT MAX(version) FROM refinery_schema_history"),
+        "1"
+    );
+
+    let out = run(miq(&db).args(["export", "--format", "csv"]));
+    assert_ok(&out);
+    assert_eq!(
+        stdout(&out),
+        fs::read_to_string(format!("{FIXTURES}/expected/trip1-export.csv")).unwrap()
+    );
+    assert_eq!(
+        sql(&db, "SELECT MAX(version) FROM refinery_schema_history"),
+        latest_migration().to_string()
+    );
+    // The files it knew are still known: the same file is skipped, a new one added.
+    let out = run(miq(&db)
+        .args(["ingest", "--host", "appliance-a"])
+        .arg(format!("{FIXTURES}/trip1/appliance-a/evm.log"))
+        .arg(format!("{FIXTURES}/trip2/appliance-a/evm.log-20170304.gz")));
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("1 file ingested, 1 already ingested"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("234 new samples, 245 already present"),
+        "{}",
+        stdout(&out)
+    );
+    assert_integrity(&db);
+}
+
+// ---------------------------------------------------------------- 8. SQL safety
+
+#[test]
+fn selector_values_are_bound_never_spliced_into_sql() {
+    let tmp = TempDir::new().unwrap();
+    let db = tmp.path().join("m.db");
+    let log = GenLog {
+        pid: 740,
+        samples: 3,
+    }
+    .write_plain(&tmp.path().join("evm.log"));
+    let hostile = "o'brien\"); DROP TABLE sample; --";
+    assert_ok(&run(miq(&db).args(["ingest", "--host", hostile]).arg(&log)));
+    let other = GenLog {
+        pid: 741,
+        samples: 2,
+    }
+    .write_plain(&tmp.path().join("other.log"));
+    assert_ok(&run(miq(&db)
+        .args(["ingest", "--host", "plain"])
+        .arg(&other)));
+
+    let export = |host: &str| {
+        let out = run(miq(&db).args(["export", "--format", "csv", "--host", host]));
+        assert_ok(&out);
+        stdout(&out).lines().count() - 1
+    };
+    assert_eq!(export(hostile), 3);
+    assert_eq!(export("plain"), 2);
+    assert_eq!(export("x' OR '1'='1"), 0);
+    assert_eq!(export("' OR 1=1 --"), 0);
+    let out = run(miq(&db).args(["events", "--format", "csv", "--host", "' OR 1=1 --"]));
+    assert_ok(&out);
+    assert_eq!(
+        sql(&db, "SELECT host FROM process ORDER BY id"),
+        format!("{hostile}\nplain")
+    );
+    assert_eq!(sql_count(&db, "SELECT COUNT(*) FROM sample"), 5);
 }

@@ -5,6 +5,7 @@ mod ingest;
 mod select;
 
 use std::collections::{HashMap, HashSet};
+use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -116,6 +117,63 @@ pub fn is_busy(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// The SQLite error code behind an error, if SQLite raised it.
+fn sqlite_code(err: &anyhow::Error) -> Option<rusqlite::ErrorCode> {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<rusqlite::Error>()?.sqlite_error_code())
+}
+
+/// Opens a database in a read-only folder for reading. SQLite can then neither
+/// create the -shm file WAL mode needs nor see another process's writes, which
+/// is fine as long as no writer left a -wal file behind: no one can be writing
+/// where no -wal file can be created.
+fn open_immutable(path: &Path) -> Result<Connection> {
+    let shown = path.display();
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        bail!("cannot read database {shown}: its folder is read-only and {shown}-wal holds writes not yet merged into it");
+    }
+    let name = path
+        .to_str()
+        .with_context(|| format!("cannot read database {shown}: its folder is read-only"))?;
+    let mut uri = String::from("file:");
+    for c in name.chars() {
+        match c {
+            '%' | '?' | '#' => uri.push_str(&format!("%{:02X}", c as u32)),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?immutable=1");
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    Connection::open_with_flags(&uri, flags)
+        .with_context(|| format!("cannot open database {shown}"))
+}
+
+/// What a failed write most likely means, for the user: SQLite only says "disk I/O error".
+pub fn write_fault(err: &anyhow::Error) -> Option<&'static str> {
+    let sqlite = err.chain().find_map(|cause| match cause.downcast_ref() {
+        Some(rusqlite::Error::SqliteFailure(e, _)) => Some(*e),
+        _ => None,
+    })?;
+    let full =
+        "the disk holding the database (or SQLite's temporary files) is full, or a file size \
+                limit was reached; what was stored before is kept, and running the same ingest \
+                again adds the rest";
+    match sqlite.code {
+        rusqlite::ErrorCode::DiskFull => Some(full),
+        rusqlite::ErrorCode::SystemIoFailure
+            if sqlite.extended_code == rusqlite::ffi::SQLITE_IOERR_WRITE
+                || sqlite.extended_code == rusqlite::ffi::SQLITE_IOERR_TRUNCATE =>
+        {
+            Some(full)
+        }
+        _ => None,
+    }
+}
+
 impl Store {
     pub fn open(path: &Path, access: Access) -> Result<Store> {
         let shown = path.display();
@@ -137,11 +195,36 @@ impl Store {
             Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
             Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
         } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags)
-            .with_context(|| format!("cannot open database {shown}"))?;
+        let mut conn = Connection::open_with_flags(path, flags).with_context(|| {
+            if path.exists() {
+                format!("cannot open database {shown}")
+            } else {
+                format!("cannot create database {shown} (can its folder be written to?)")
+            }
+        })?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        let applied = applied_version(&conn)
-            .with_context(|| format!("{shown} is not a miq-memlog database"))?;
+        if access == Access::ReadWrite && conn.is_readonly(rusqlite::MAIN_DB)? {
+            bail!("cannot write to database {shown}: the file is read-only");
+        }
+        let applied = match applied_version(&conn) {
+            Ok(applied) => applied,
+            // A WAL database needs its -shm file, which a read-only folder cannot hold.
+            Err(e) if sqlite_code(&e) == Some(rusqlite::ErrorCode::ReadOnly) => match access {
+                Access::ReadWrite => bail!(
+                    "cannot write to database {shown}: its folder is read-only \
+                     (SQLite keeps {shown}-wal and {shown}-shm beside it)"
+                ),
+                Access::ReadOnly => {
+                    conn = open_immutable(path)?;
+                    applied_version(&conn)
+                        .with_context(|| format!("cannot read database {shown}"))?
+                }
+            },
+            Err(e) if sqlite_code(&e) == Some(rusqlite::ErrorCode::NotADatabase) => {
+                return Err(e.context(format!("{shown} is not a miq-memlog database")))
+            }
+            Err(e) => return Err(e.context(format!("cannot read database {shown}"))),
+        };
         let known = known_version();
         if applied.unwrap_or(0) > known {
             bail!(
@@ -152,9 +235,6 @@ impl Store {
         }
         match access {
             Access::ReadWrite => {
-                if conn.is_readonly(rusqlite::MAIN_DB)? {
-                    bail!("cannot write to database {shown}: it is read-only (file or folder permissions)");
-                }
                 // Pragmas first: journal_mode cannot change inside a migration's transaction.
                 let mode: String = retry_while_busy(|| {
                     conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
