@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use ingest::{DumpFile, FileMeta, FileOutcome};
 pub use select::{Selection, Table, Value};
@@ -21,6 +21,8 @@ mod embedded {
 
 /// How long a writer waits for another process's write transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
+/// Busy timeouts a write transaction waits through before giving up.
+const WRITE_TIMEOUTS: u64 = 4;
 
 pub struct Store {
     conn: Connection,
@@ -262,6 +264,26 @@ impl Store {
             conn,
             staging: false,
         })
+    }
+
+    /// Starts a write transaction. Other miq-memlog runs write a file at a time;
+    /// one that keeps winning the lock can outlast a single busy timeout, so
+    /// waiting goes on for a few of them before giving up.
+    fn begin_write(&self) -> Result<Transaction<'_>> {
+        let mut timeouts = 0;
+        loop {
+            match Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate) {
+                Ok(tx) => return Ok(tx),
+                Err(e) if is_busy(&e) && timeouts < WRITE_TIMEOUTS => timeouts += 1,
+                Err(e) if is_busy(&e) => {
+                    return Err(e).context(format!(
+                        "another process has kept the database locked for {} s",
+                        BUSY_TIMEOUT.as_secs() * (WRITE_TIMEOUTS + 1)
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Quick keys, and content hash -> (path, host), of every ingested file, so
