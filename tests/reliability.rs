@@ -672,11 +672,12 @@ fn a_full_disk_is_reported_and_keeps_what_was_committed() {
     }
     .write_plain(&tmp.path().join("big.log"));
     assert_ok(&run(miq(&db).arg("ingest").arg(&small)));
-    // The shell's file size limit (512-byte blocks) fills the "disk" at 256 KiB
-    // for the database and its -wal file; a write beyond it fails with EFBIG.
-    let out = run(Command::new("sh")
+    // bash's file size limit (KiB) fills the "disk" at 256 KiB for the database
+    // and its -wal file (the file needs about 400 KiB): a write beyond it fails
+    // with EFBIG, which SQLite reports as a write error, as it does ENOSPC.
+    let out = run(Command::new("bash")
         .arg("-c")
-        .arg(r#"ulimit -f 512 && trap "" XFSZ && exec "$0" "$@""#)
+        .arg(r#"ulimit -f 256 && trap "" XFSZ && exec "$0" "$@""#)
         .arg(BIN)
         .arg("--db")
         .arg(&db)
@@ -684,7 +685,10 @@ fn a_full_disk_is_reported_and_keeps_what_was_committed() {
         .arg(&big));
     assert_fails(&out);
     let err = stderr(&out);
-    assert!(err.contains(&format!("storing {}", big.display())), "{err}");
+    assert!(
+        err.contains(&format!("storing {}: ", big.display())),
+        "{err}"
+    );
     assert!(
         err.contains("is full, or a file size limit was reached"),
         "{err}"
