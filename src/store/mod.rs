@@ -100,7 +100,7 @@ fn retry_while_busy<T, E: std::error::Error + 'static>(
 }
 
 /// Whether an error (or one of its causes) is SQLite's "database is busy/locked".
-pub fn is_busy(err: &(dyn std::error::Error + 'static)) -> bool {
+fn is_busy(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(err);
     while let Some(e) = cause {
         if let Some(code) = e
@@ -168,7 +168,8 @@ pub fn write_fault(err: &anyhow::Error) -> Option<&'static str> {
         rusqlite::ErrorCode::DiskFull => Some(full),
         rusqlite::ErrorCode::SystemIoFailure
             if sqlite.extended_code == rusqlite::ffi::SQLITE_IOERR_WRITE
-                || sqlite.extended_code == rusqlite::ffi::SQLITE_IOERR_TRUNCATE =>
+                || sqlite.extended_code == rusqlite::ffi::SQLITE_IOERR_TRUNCATE
+                || sqlite.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE =>
         {
             Some(full)
         }
