@@ -407,6 +407,7 @@ fn hostile_bytes_store_nothing_and_count_rejected_lines() {
     assert_ok(&out);
     let peak = peak_rss_kib(&stderr(&out));
     assert!(peak <= 256 * 1024, "peak RSS {peak} KiB");
+    eprintln!("peak RSS ingesting two 64 MiB lines: {peak} KiB");
     assert_eq!(counts_by_pid(&db), vec![(77, 1), (80, 1), (81, 1)]);
     let per_file = sql(
         &db,
@@ -868,6 +869,40 @@ fn a_database_from_a_newer_version_is_refused_untouched() {
             fs::read(&db).unwrap(),
             before,
             "{args:?} modified the database"
+        );
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_untouched() {
+    let tmp = TempDir::new().unwrap();
+    let db = tmp.path().join("notes.db");
+    let mut rng = Rng(42);
+    let garbage: Vec<u8> = (0..10_000).map(|_| rng.below(256) as u8).collect();
+    fs::write(&db, &garbage).unwrap();
+    let log = GenLog {
+        pid: 735,
+        samples: 5,
+    }
+    .write_plain(&tmp.path().join("evm.log"));
+    for args in [
+        vec!["ingest", log.to_str().unwrap()],
+        vec!["export", "--format", "csv"],
+    ] {
+        let out = run(miq(&db).args(&args));
+        assert_fails(&out);
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "miq-memlog: {} is not a miq-memlog database: file is not a database: Error code 26: file is not a database\n",
+                db.display()
+            ),
+            "{args:?}"
+        );
+        assert_eq!(
+            fs::read(&db).unwrap(),
+            garbage,
+            "{args:?} modified the file"
         );
     }
 }
