@@ -160,10 +160,11 @@ pub fn write_fault(err: &anyhow::Error) -> Option<&'static str> {
         Some(rusqlite::Error::SqliteFailure(e, _)) => Some(*e),
         _ => None,
     })?;
-    let full =
-        "the disk holding the database (or SQLite's temporary files) is full, or a file size \
-                limit was reached; what was stored before is kept, and running the same ingest \
-                again adds the rest";
+    let full = concat!(
+        "the disk holding the database (or SQLite's temporary files) is full, or a file size ",
+        "limit was reached; what was stored before is kept, and running the same ingest again ",
+        "adds the rest"
+    );
     match sqlite.code {
         rusqlite::ErrorCode::DiskFull => Some(full),
         rusqlite::ErrorCode::SystemIoFailure
