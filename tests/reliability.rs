@@ -558,6 +558,72 @@ fn ingest_waits_for_another_writer_instead_of_failing() {
     );
 }
 
+/// How far process `pid` has read `path`, from /proc, when it has it open.
+fn read_position(pid: u32, path: &Path) -> Option<u64> {
+    for fd in fs::read_dir(format!("/proc/{pid}/fd")).ok()? {
+        let fd = fd.ok()?;
+        if fs::read_link(fd.path()).ok().as_deref() == Some(path) {
+            let info =
+                fs::read_to_string(format!("/proc/{pid}/fdinfo/{}", fd.file_name().to_str()?))
+                    .ok()?;
+            return info
+                .lines()
+                .find_map(|l| l.strip_prefix("pos:")?.trim().parse().ok());
+        }
+    }
+    None
+}
+
+#[test]
+fn parsing_a_file_leaves_the_database_free_for_other_writers() {
+    let tmp = TempDir::new().unwrap();
+    let db = tmp.path().join("m.db");
+    assert_ok(&run(miq(&db).arg("ingest").arg(
+        GenLog {
+            pid: 460,
+            samples: 10,
+        }
+        .write_plain(&tmp.path().join("a.log")),
+    )));
+    let big = GenLog {
+        pid: 461,
+        samples: 60_000,
+    }
+    .write_plain(&tmp.path().join("b.log"));
+    let size = fs::metadata(&big).unwrap().len();
+    assert!(size > 16 << 20);
+    let mut ingest = miq(&db)
+        .args(["ingest", "--quiet", "--tz", "UTC"])
+        .arg(&big)
+        .spawn()
+        .unwrap();
+    // Wait until the file is being read well past what the reader buffers ahead:
+    // its first records are staged, its last not yet read.
+    let staging = loop {
+        if ingest.try_wait().unwrap().is_some() {
+            break false;
+        }
+        match read_position(ingest.id(), &big) {
+            Some(pos) if (8 << 20..size - (4 << 20)).contains(&pos) => break true,
+            _ => thread::sleep(Duration::from_millis(2)),
+        }
+    };
+    assert!(staging, "never saw the ingest halfway through the file");
+    // Another writer that will not wait at all gets the write lock meanwhile.
+    let out = Command::new("sqlite3")
+        .arg(&db)
+        .args([".timeout 0", "BEGIN IMMEDIATE; INSERT INTO process (host, pid, worker) VALUES ('other', 1, 'X'); COMMIT;"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(ingest.wait().unwrap().success());
+    assert_eq!(counts_by_pid(&db), vec![(460, 10), (461, 60_000)]);
+    assert_eq!(
+        sql(&db, "SELECT COUNT(*) FROM process WHERE host = 'other'"),
+        "1"
+    );
+}
+
 #[test]
 fn export_during_an_ingest_sees_whole_files_only() {
     let tmp = TempDir::new().unwrap();
