@@ -239,7 +239,7 @@ fn peak_rss_kib(time_v_stderr: &str) -> u64 {
         .unwrap()
 }
 
-// ---------------------------------------------------------------- 1. gzip faults
+// ---------------------------------------------------------------- gzip faults
 
 #[test]
 fn corrupt_or_truncated_gzip_fails_alone_and_stores_nothing_of_it() {
@@ -332,7 +332,7 @@ fn accepted_truncated_gzip_is_partial_and_a_complete_copy_adds_exactly_the_rest(
     assert_integrity(&db);
 }
 
-// ---------------------------------------------------------------- 2. hostile bytes
+// ---------------------------------------------------------------- hostile bytes
 
 #[test]
 fn hostile_bytes_store_nothing_and_count_rejected_lines() {
@@ -437,7 +437,9 @@ fn hostile_bytes_store_nothing_and_count_rejected_lines() {
     assert_integrity(&db);
 }
 
-// ---------------------------------------------------------------- 4. concurrency
+// The line parser's property tests live beside it, in src/parse/fuzz.rs.
+
+// ---------------------------------------------------------------- concurrency
 
 fn write_logs(dir: &Path, logs: &[GenLog]) -> Vec<PathBuf> {
     fs::create_dir_all(dir).unwrap();
@@ -558,7 +560,8 @@ fn ingest_waits_for_another_writer_instead_of_failing() {
     );
 }
 
-/// How far process `pid` has read `path`, from /proc, when it has it open.
+/// How far process `pid` has read `path`, from /proc, when it has it open
+/// (files are read with read(2), so the offset moves as they are parsed).
 fn read_position(pid: u32, path: &Path) -> Option<u64> {
     for fd in fs::read_dir(format!("/proc/{pid}/fd")).ok()? {
         let fd = fd.ok()?;
@@ -672,7 +675,7 @@ fn export_during_an_ingest_sees_whole_files_only() {
     assert_integrity(&db);
 }
 
-// ---------------------------------------------------------------- 5. crash safety
+// ---------------------------------------------------------------- crash safety
 
 #[test]
 fn ingest_killed_at_any_point_then_rerun_leaves_exact_counts() {
@@ -722,7 +725,7 @@ fn ingest_killed_at_any_point_then_rerun_leaves_exact_counts() {
     eprintln!("whole run {whole:?}; a kill fell between files: {seen_partial}");
 }
 
-// ---------------------------------------------------------------- 6. resource faults
+// ---------------------------------------------------------------- resource faults
 
 #[test]
 fn a_full_disk_is_reported_and_keeps_what_was_committed() {
@@ -890,7 +893,7 @@ fn missing_inputs_and_symlink_loops_are_reported_not_fatal() {
     assert_eq!(counts_by_pid(&db), vec![(720, 30)]);
 }
 
-// ---------------------------------------------------------------- 7. schema safety
+// ---------------------------------------------------------------- schema safety
 
 #[test]
 fn a_database_from_a_newer_version_is_refused_untouched() {
@@ -1038,7 +1041,7 @@ fn a_version_1_database_is_migrated_forward_with_its_data() {
     assert_integrity(&db);
 }
 
-// ---------------------------------------------------------------- 8. SQL safety
+// ---------------------------------------------------------------- SQL safety
 
 #[test]
 fn selector_values_are_bound_never_spliced_into_sql() {
