@@ -31,7 +31,10 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("miq-memlog: {err:#}");
+            match store::write_fault(&err) {
+                Some(why) => eprintln!("miq-memlog: {err:#}: {why}"),
+                None => eprintln!("miq-memlog: {err:#}"),
+            }
             ExitCode::FAILURE
         }
     }

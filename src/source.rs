@@ -277,7 +277,12 @@ fn read_blocks(
                 truncated = true
             }
             Err(e) => {
-                let reason = io::Error::new(e.kind(), format!("gzip: {e}"));
+                let reason = if e.kind() == io::ErrorKind::UnexpectedEof {
+                    format!("gzip: {e}: the file is truncated (--accept-truncated keeps the readable part)")
+                } else {
+                    format!("gzip: {e}")
+                };
+                let reason = io::Error::new(e.kind(), reason);
                 let _ = tx.send(Err(io::Error::new(e.kind(), reason.to_string())));
                 return Err(reason);
             }

@@ -6,6 +6,8 @@
 //! converts them to UTC once the file's zone is known.
 
 pub mod dump;
+#[cfg(test)]
+mod fuzz;
 pub mod line;
 pub mod scan;
 pub mod time;

@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result};
 use rusqlite::functions::FunctionFlags;
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension};
 
 use super::Store;
 use crate::parse::{Record, Source};
@@ -175,9 +175,7 @@ impl Store {
         }
         let seq = file_seq as i64;
         let utc = utc_expr(&meta.zone);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.begin_write()?;
         let earlier: Option<(String, String)> = tx
             .prepare_cached("SELECT path, host FROM source_file WHERE hash = ?1")?
             .query_row([&meta.hash], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -271,9 +269,7 @@ impl Store {
     /// Returns how many were new.
     pub fn add_dumps(&mut self, dumps: &[DumpFile]) -> Result<u64> {
         self.end_staging()?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.begin_write()?;
         let mut added = 0;
         {
             let mut insert = tx.prepare_cached(

@@ -5,14 +5,15 @@ mod ingest;
 mod select;
 
 use std::collections::{HashMap, HashSet};
+use std::fs;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use regex::Regex;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use ingest::{DumpFile, FileMeta, FileOutcome};
 pub use select::{
@@ -26,6 +27,8 @@ mod embedded {
 
 /// How long a writer waits for another process's write transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
+/// Busy timeouts a write transaction waits through before giving up.
+const WRITE_TIMEOUTS: u64 = 4;
 
 pub struct Store {
     conn: Connection,
@@ -90,6 +93,120 @@ fn register_regexp(conn: &Connection) -> Result<()> {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// Applies the migrations this build knows, all of them and their history rows in
+/// one transaction: a run killed midway leaves the schema as it was. Two
+/// miq-memlog runs can open a new database at once: the one that loses the race
+/// finds the schema migrated by the other (or waits for it) instead of failing.
+fn migrate(conn: &mut Connection, known: i64) -> Result<()> {
+    let run = |conn: &mut Connection| {
+        embedded::migrations::runner()
+            .set_grouped(true)
+            .run(conn)
+            .map(drop)
+    };
+    match retry_while_busy(|| run(conn)) {
+        Ok(()) => Ok(()),
+        Err(_) if applied_version(conn).ok().flatten() >= Some(known) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// SQLite's busy handler does not cover every lock (switching to WAL, a
+/// transaction whose snapshot another writer made stale): retry those for as long
+/// as the busy timeout.
+fn retry_while_busy<T, E: std::error::Error + 'static>(
+    mut attempt: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match attempt() {
+            Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Whether an error (or one of its causes) is SQLite's "database is busy/locked".
+fn is_busy(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if let Some(code) = e
+            .downcast_ref::<rusqlite::Error>()
+            .and_then(rusqlite::Error::sqlite_error_code)
+        {
+            if matches!(
+                code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) {
+                return true;
+            }
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// The SQLite error code behind an error, if SQLite raised it.
+fn sqlite_code(err: &anyhow::Error) -> Option<rusqlite::ErrorCode> {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<rusqlite::Error>()?.sqlite_error_code())
+}
+
+/// Opens a database in a read-only folder for reading. SQLite can then neither
+/// create the -shm file WAL mode needs nor see another process's writes, which
+/// is fine as long as no writer left a -wal file behind: no one can be writing
+/// where no -wal file can be created.
+fn open_immutable(path: &Path) -> Result<Connection> {
+    let shown = path.display();
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        bail!("cannot read database {shown}: its folder is read-only and {shown}-wal holds writes not yet merged into it");
+    }
+    let name = path
+        .to_str()
+        .with_context(|| format!("cannot read database {shown}: its folder is read-only"))?;
+    let mut uri = String::from("file:");
+    for c in name.chars() {
+        match c {
+            '%' | '?' | '#' => uri.push_str(&format!("%{:02X}", c as u32)),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?immutable=1");
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    Connection::open_with_flags(&uri, flags)
+        .with_context(|| format!("cannot open database {shown}"))
+}
+
+/// What a failed write most likely means, for the user: SQLite only says "disk I/O error".
+pub fn write_fault(err: &anyhow::Error) -> Option<&'static str> {
+    let sqlite = err.chain().find_map(|cause| match cause.downcast_ref() {
+        Some(rusqlite::Error::SqliteFailure(e, _)) => Some(*e),
+        _ => None,
+    })?;
+    let full = concat!(
+        "the disk holding the database (or SQLite's temporary files) is full, or a file size ",
+        "limit was reached; what was stored before is kept, and running the same ingest again ",
+        "adds the rest"
+    );
+    match sqlite.code {
+        rusqlite::ErrorCode::DiskFull => Some(full),
+        rusqlite::ErrorCode::SystemIoFailure
+            if sqlite.extended_code == rusqlite::ffi::SQLITE_IOERR_WRITE
+                || sqlite.extended_code == rusqlite::ffi::SQLITE_IOERR_TRUNCATE
+                || sqlite.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE =>
+        {
+            Some(full)
+        }
+        _ => None,
+    }
+}
+
 impl Store {
     pub fn open(path: &Path, access: Access) -> Result<Store> {
         let shown = path.display();
@@ -111,12 +228,37 @@ impl Store {
             Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
             Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
         } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags)
-            .with_context(|| format!("cannot open database {shown}"))?;
+        let mut conn = Connection::open_with_flags(path, flags).with_context(|| {
+            if path.exists() {
+                format!("cannot open database {shown}")
+            } else {
+                format!("cannot create database {shown} (can its folder be written to?)")
+            }
+        })?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        if access == Access::ReadWrite && conn.is_readonly(rusqlite::MAIN_DB)? {
+            bail!("cannot write to database {shown}: the file is read-only");
+        }
+        let applied = match applied_version(&conn) {
+            Ok(applied) => applied,
+            // A WAL database needs its -shm file, which a read-only folder cannot hold.
+            Err(e) if sqlite_code(&e) == Some(rusqlite::ErrorCode::ReadOnly) => match access {
+                Access::ReadWrite => bail!(
+                    "cannot write to database {shown}: its folder is read-only \
+                     (SQLite keeps {shown}-wal and {shown}-shm beside it)"
+                ),
+                Access::ReadOnly => {
+                    conn = open_immutable(path)?;
+                    applied_version(&conn)
+                        .with_context(|| format!("cannot read database {shown}"))?
+                }
+            },
+            Err(e) if sqlite_code(&e) == Some(rusqlite::ErrorCode::NotADatabase) => {
+                return Err(e.context(format!("{shown} is not a miq-memlog database")))
+            }
+            Err(e) => return Err(e.context(format!("cannot read database {shown}"))),
+        };
         register_regexp(&conn)?;
-        let applied = applied_version(&conn)
-            .with_context(|| format!("{shown} is not a miq-memlog database"))?;
         let known = known_version();
         if applied.unwrap_or(0) > known {
             bail!(
@@ -128,16 +270,16 @@ impl Store {
         match access {
             Access::ReadWrite => {
                 // Pragmas first: journal_mode cannot change inside a migration's transaction.
-                let mode: String = conn
-                    .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-                    .with_context(|| format!("cannot write to database {shown}"))?;
+                let mode: String = retry_while_busy(|| {
+                    conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+                })
+                .with_context(|| format!("cannot write to database {shown}"))?;
                 if !mode.eq_ignore_ascii_case("wal") {
                     bail!("cannot switch {shown} to WAL journaling (got {mode})");
                 }
                 conn.pragma_update(None, "synchronous", "NORMAL")?;
                 conn.pragma_update(None, "foreign_keys", "ON")?;
-                embedded::migrations::runner()
-                    .run(&mut conn)
+                migrate(&mut conn, known)
                     .with_context(|| format!("cannot migrate database {shown}"))?;
             }
             Access::ReadOnly => {
@@ -154,6 +296,26 @@ impl Store {
             conn,
             staging: false,
         })
+    }
+
+    /// Starts a write transaction. Other miq-memlog runs write a file at a time;
+    /// one that keeps winning the lock can outlast a single busy timeout, so
+    /// waiting goes on for a few of them before giving up.
+    fn begin_write(&self) -> Result<Transaction<'_>> {
+        let mut timeouts = 0;
+        loop {
+            match Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate) {
+                Ok(tx) => return Ok(tx),
+                Err(e) if is_busy(&e) && timeouts < WRITE_TIMEOUTS => timeouts += 1,
+                Err(e) if is_busy(&e) => {
+                    return Err(e).context(format!(
+                        "another process has kept the database locked for {} s",
+                        BUSY_TIMEOUT.as_secs() * (WRITE_TIMEOUTS + 1)
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Quick keys, and content hash -> (path, host), of every ingested file, so

@@ -1,0 +1,490 @@
+//! Property tests of the parse layer. The line parser, over generated, mutated
+//! and arbitrary lines: it never panics, and whatever it returns is what the
+//! line says. The scanner, over lines far longer than its buffer: bounded
+//! memory, every byte read once. Deterministic (a fixed seed per test), so a
+//! failure reproduces exactly.
+
+use std::io::{self, Read};
+
+use super::line::parse_line;
+use super::scan::{Candidate, Scanner, MAX_CANDIDATE_LINE};
+use super::time::{civil_to_us, format_utc_us};
+use super::{Event, EventKind, Parsed, Sample, Source};
+
+/// xorshift64*: small, deterministic, good enough to explore inputs.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+
+    /// A non-negative i64 of any magnitude, edges included.
+    fn count(&mut self) -> i64 {
+        match self.below(6) {
+            0 => 0,
+            1 => i64::MAX,
+            2 => self.below(10) as i64,
+            3 => (self.next() >> 1) as i64,
+            _ => (self.next() >> (1 + self.below(62))) as i64,
+        }
+    }
+}
+
+const WORKERS: [&str; 5] = [
+    "MiqGenericWorker",
+    "MiqEmsMetricsProcessorWorker",
+    "ManageIQ::Providers::Vmware::InfraManager::MetricsCollectorWorker",
+    "MiqPriorityWorker",
+    "MiqEventHandler",
+];
+
+/// A valid local time and how a log writes it (`2017-03-01T00:00:06.137911`).
+fn timestamp(rng: &mut Rng) -> (i64, String) {
+    let y = 1970 + rng.below(8030) as i64;
+    let mo = 1 + rng.below(12) as u32;
+    let d = 1 + rng.below(31) as u32;
+    let (h, mi, s, us) = (
+        rng.below(24) as u32,
+        rng.below(60) as u32,
+        rng.below(60) as u32,
+        rng.below(1_000_000) as u32,
+    );
+    match civil_to_us(y, mo, d, h, mi, s, us) {
+        Some(t) => (
+            t,
+            format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}"),
+        ),
+        None => timestamp(rng),
+    }
+}
+
+fn header(rng: &mut Rng, stamp: &str, pid: i64) -> String {
+    let space = if rng.chance(50) { " " } else { "" };
+    let progname = if rng.chance(30) { "evm" } else { "" };
+    let task = if rng.chance(30) {
+        "Q-task_id([r17_miq_queue_3]) "
+    } else {
+        ""
+    };
+    format!("[----] I, [{stamp}{space}#{pid}:2b1c]  INFO -- {progname}: {task}")
+}
+
+fn some_count(rng: &mut Rng) -> Option<i64> {
+    rng.chance(80).then(|| rng.count())
+}
+
+/// A patched `Memory Info` line made from random values, and the sample it holds.
+fn patch_line(rng: &mut Rng) -> (String, Sample) {
+    let (local_us, stamp) = timestamp(rng);
+    let pid = rng.count();
+    let worker = rng.pick(&WORKERS).to_string();
+    let mut sample = Sample {
+        line_no: 1,
+        local_us,
+        pid,
+        worker: worker.clone(),
+        source: Some(Source::Patch),
+        live_slots: some_count(rng),
+        old_objects: some_count(rng),
+        rss_bytes: some_count(rng),
+        pss_bytes: some_count(rng),
+        ..Sample::default()
+    };
+    if sample.rss_bytes.is_none() {
+        sample.rss_bytes = Some(rng.count());
+    }
+    let mut fields: Vec<String> = [
+        ("Live", sample.live_slots),
+        ("Old", sample.old_objects),
+        ("RSS", sample.rss_bytes),
+        ("PSS", sample.pss_bytes),
+    ]
+    .iter()
+    .filter_map(|(k, v)| v.map(|v| format!("{k}: {v}")))
+    .collect();
+    for i in (1..fields.len()).rev() {
+        fields.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    let message = if rng.chance(25) {
+        "nil".to_string()
+    } else {
+        let id = rng.count();
+        let method = *rng.pick(&["perf_process", "refresh (full) => {x}", "a\\\"b, c: d"]);
+        let class = *rng.pick(&["Storage", "ManageIQ::Providers::Vmware::InfraManager"]);
+        sample.msg_id = Some(id);
+        sample.msg_method = Some(method.replace("\\\"", "\""));
+        sample.msg_class = Some(class.to_string());
+        let mut parts = [
+            format!("id: {id}"),
+            format!("method_name: \"{method}\""),
+            format!("class_name: \"{class}\""),
+            "args: [[{\"id\"=>5, \"n\"=>\"(x)\"}], #<Foo a: 1>]".to_string(),
+            "target_id: nil".to_string(),
+        ];
+        for i in (1..parts.len()).rev() {
+            parts.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        format!("#<MiqQueue {}>", parts.join(", "))
+    };
+    let runner = if rng.chance(80) { "::Runner" } else { "" };
+    let line = format!(
+        "{}MIQ({worker}{runner}#do_work) Memory Info XXXX ({message}) => {{{}}}",
+        header(rng, &stamp, pid),
+        fields.join(", ")
+    );
+    (line, sample)
+}
+
+/// A stock worker `log_status` line made from random values, and its sample.
+fn status_line(rng: &mut Rng) -> (String, Sample) {
+    let (local_us, stamp) = timestamp(rng);
+    let (beat_us, beat) = timestamp(rng);
+    let pid = rng.count();
+    let worker = rng.pick(&WORKERS).to_string();
+    let sample = Sample {
+        line_no: 1,
+        local_us,
+        pid,
+        worker: worker.clone(),
+        source: Some(Source::Status),
+        rss_bytes: Some(rng.count()),
+        vsz_bytes: some_count(rng),
+        pss_bytes: some_count(rng),
+        uss_bytes: some_count(rng),
+        heartbeat_utc_us: Some(beat_us / 1_000_000 * 1_000_000),
+        ..Sample::default()
+    };
+    let optional =
+        |key: &str, v: Option<i64>| v.map_or(String::new(), |v| format!("{key} [{v}], "));
+    let server_pid = rng.count();
+    let line = format!(
+        "{}MIQ({worker}#log_status) [Some Worker] Worker ID [1], PID [{pid}], GUID [g], \
+         Last Heartbeat [{} UTC], Process Info: Memory Usage [{}], {}{}{}Memory % [3.01], CPU % [0.09]",
+        header(rng, &stamp, server_pid),
+        beat[..19].replace('T', " "),
+        sample.rss_bytes.unwrap(),
+        optional("Memory Size", sample.vsz_bytes),
+        optional("Proportional Set Size:", sample.pss_bytes),
+        optional("Unique Set Size:", sample.uss_bytes),
+    );
+    (line, sample)
+}
+
+/// A memory-exceeded line made from random values, and its event.
+fn exceeded_line(rng: &mut Rng) -> (String, Event) {
+    let (ts_us, stamp) = timestamp(rng);
+    let (pid, usage, limit) = (rng.count(), rng.count(), rng.count());
+    let worker = rng.pick(&WORKERS).to_string();
+    let server_pid = rng.count();
+    let line = format!(
+        "{}MIQ(MiqServer#validate_worker) Worker [{worker}] with ID: [1], PID: [{pid}], GUID: [g] \
+         process memory usage [{usage}] exceeded limit [{limit}], requesting worker to exit",
+        header(rng, &stamp, server_pid)
+    );
+    let event = Event {
+        line_no: 1,
+        ts_us,
+        pid,
+        worker: Some(worker),
+        kind: EventKind::MemoryExceeded,
+        usage_bytes: Some(usage),
+        limit_bytes: Some(limit),
+        size_bytes: None,
+        detail: format!("usage={usage} limit={limit}"),
+    };
+    (line, event)
+}
+
+#[test]
+fn generated_lines_round_trip_exactly() {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    for _ in 0..20_000 {
+        let (line, expected) = patch_line(&mut rng);
+        assert_eq!(
+            parse_line(line.as_bytes(), 1),
+            Parsed::Sample(expected),
+            "{line}"
+        );
+        let (line, expected) = status_line(&mut rng);
+        assert_eq!(
+            parse_line(line.as_bytes(), 1),
+            Parsed::Sample(expected),
+            "{line}"
+        );
+        let (line, expected) = exceeded_line(&mut rng);
+        assert_eq!(
+            parse_line(line.as_bytes(), 1),
+            Parsed::Event(expected),
+            "{line}"
+        );
+    }
+}
+
+/// Whatever the parser returns must be written in the line: every number in
+/// decimal, the time as a date and a clock time, the worker's name.
+fn assert_found_in(line: &[u8], parsed: &Parsed) {
+    let text = String::from_utf8_lossy(line);
+    let holds = |what: &str, value: String| {
+        assert!(text.contains(&value), "{what} {value} is not in {text:?}");
+    };
+    let time = |us: i64| {
+        let iso = format_utc_us(us);
+        holds("date", iso[..10].to_string());
+        holds("time", iso[11..19].to_string());
+    };
+    match parsed {
+        Parsed::Sample(s) => {
+            time(s.local_us);
+            holds("pid", s.pid.to_string());
+            holds("worker", s.worker.clone());
+            for v in [
+                s.rss_bytes,
+                s.pss_bytes,
+                s.uss_bytes,
+                s.vsz_bytes,
+                s.live_slots,
+                s.old_objects,
+                s.msg_id,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                assert!(v >= 0, "negative value stored from {text:?}");
+                holds("value", v.to_string());
+            }
+            if s.source == Some(Source::Patch) {
+                assert!(s
+                    .live_slots
+                    .or(s.old_objects)
+                    .or(s.rss_bytes)
+                    .or(s.pss_bytes)
+                    .is_some());
+            } else {
+                assert!(
+                    s.rss_bytes.is_some(),
+                    "a status sample without RSS: {text:?}"
+                );
+            }
+        }
+        Parsed::Event(e) => {
+            time(e.ts_us);
+            holds("pid", e.pid.to_string());
+            for v in [e.usage_bytes, e.limit_bytes].into_iter().flatten() {
+                holds("value", v.to_string());
+            }
+        }
+        Parsed::Rejected(reason) => assert!(!reason.is_empty()),
+        Parsed::Ignored => {}
+    }
+}
+
+/// Every candidate line of the shipped fixtures, decompressed.
+fn fixture_lines() -> Vec<Vec<u8>> {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    let mut lines = Vec::new();
+    for name in [
+        "appliance-a/evm.log-20170302.gz",
+        "appliance-b/evm.log-20170812.gz",
+        "trip1/appliance-a/evm.log",
+        "edge/malformed.log",
+        "edge/invalid-utf8.log",
+    ] {
+        let raw = std::fs::read(format!("{root}/{name}")).unwrap();
+        let mut bytes = Vec::new();
+        if name.ends_with(".gz") {
+            flate2::read::MultiGzDecoder::new(&raw[..])
+                .read_to_end(&mut bytes)
+                .unwrap();
+        } else {
+            bytes = raw;
+        }
+        lines.extend(
+            bytes
+                .split(|&c| c == b'\n')
+                .filter(|l| !matches!(parse_line(l, 1), Parsed::Ignored))
+                .map(<[u8]>::to_vec),
+        );
+    }
+    lines
+}
+
+/// One random edit of the kind that breaks parsers: a changed, dropped,
+/// inserted or repeated byte or span, or a cut.
+fn mutate(rng: &mut Rng, line: &mut Vec<u8>) {
+    const INTERESTING: &[u8] = b"0123456789-+.,:; []{}()#<>=\"\\\x00\xff\xc3\n\rTZ";
+    if line.is_empty() {
+        line.push(*rng.pick(INTERESTING));
+        return;
+    }
+    let at = rng.below(line.len() as u64) as usize;
+    match rng.below(7) {
+        0 => line[at] = *rng.pick(INTERESTING),
+        1 => line[at] = rng.next() as u8,
+        2 => {
+            line.remove(at);
+        }
+        3 => line.insert(at, *rng.pick(INTERESTING)),
+        4 => {
+            let end = (at + 1 + rng.below(12) as usize).min(line.len());
+            let span = line[at..end].to_vec();
+            line.splice(at..at, span);
+        }
+        5 => line.truncate(at),
+        _ => {
+            let digits = "9".repeat(1 + rng.below(25) as usize);
+            line.splice(at..at, digits.bytes());
+        }
+    }
+}
+
+#[test]
+fn mutated_real_lines_never_panic_and_return_only_what_they_say() {
+    let lines = fixture_lines();
+    assert!(lines.len() > 500, "{} candidate lines", lines.len());
+    let mut rng = Rng(0x0dd_ba11_cafe_f00d);
+    let mut outcomes = [0usize; 4];
+    for round in 0..60_000 {
+        let mut line = lines[round % lines.len()].clone();
+        for _ in 0..1 + rng.below(4) {
+            mutate(&mut rng, &mut line);
+        }
+        let parsed = parse_line(&line, 1);
+        assert_found_in(&line, &parsed);
+        outcomes[match parsed {
+            Parsed::Sample(_) => 0,
+            Parsed::Event(_) => 1,
+            Parsed::Rejected(_) => 2,
+            Parsed::Ignored => 3,
+        }] += 1;
+    }
+    // The mutations reach every outcome, so the checks above were exercised.
+    assert!(outcomes.iter().all(|&n| n > 20), "{outcomes:?}");
+}
+
+#[test]
+fn arbitrary_bytes_never_panic() {
+    let mut rng = Rng(0xfeed_face_dead_beef);
+    let triggers: [&[u8]; 6] = [
+        b"Memory Info XXXX",
+        b"Process Info:",
+        b"Process info:",
+        b"exceeded limit [",
+        b"Worker started:",
+        b"=> {",
+    ];
+    for _ in 0..60_000 {
+        let mut line = Vec::new();
+        if rng.chance(70) {
+            line.extend_from_slice(b"[----] I, [");
+        }
+        for _ in 0..rng.below(12) {
+            match rng.below(4) {
+                0 => {
+                    let trigger: &&[u8] = rng.pick(&triggers);
+                    line.extend_from_slice(trigger)
+                }
+                1 => line.extend_from_slice(b"2017-03-01T00:00:06.1 #12:ab]  INFO -- : MIQ(A#b) "),
+                _ => line.extend((0..rng.below(20)).map(|_| rng.next() as u8)),
+            }
+        }
+        let parsed = parse_line(&line, 1);
+        assert_found_in(&line, &parsed);
+    }
+}
+
+/// `head`, then `filler` bytes of `x`, then `tail`, produced as read: a 64 MiB
+/// line costs no memory here. Records the largest read the scanner asks for,
+/// which is the size of its buffer.
+struct LongLine {
+    head: Vec<u8>,
+    filler: u64,
+    tail: Vec<u8>,
+    at: u64,
+    largest_read: usize,
+}
+
+impl LongLine {
+    fn len(&self) -> u64 {
+        self.head.len() as u64 + self.filler + self.tail.len() as u64
+    }
+}
+
+impl Read for LongLine {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        self.largest_read = self.largest_read.max(out.len());
+        let (head, filler) = (self.head.len() as u64, self.filler);
+        let mut n = 0;
+        while n < out.len() && self.at < self.len() {
+            let at = self.at;
+            let chunk = if at < head {
+                let part = &self.head[at as usize..];
+                let k = part.len().min(out.len() - n);
+                out[n..n + k].copy_from_slice(&part[..k]);
+                k
+            } else if at < head + filler {
+                let k = ((head + filler - at) as usize).min(out.len() - n);
+                out[n..n + k].fill(b'x');
+                k
+            } else {
+                let part = &self.tail[(at - head - filler) as usize..];
+                let k = part.len().min(out.len() - n);
+                out[n..n + k].copy_from_slice(&part[..k]);
+                k
+            };
+            n += chunk;
+            self.at += chunk as u64;
+        }
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_64_mib_line_is_scanned_in_bounded_memory_reading_each_byte_once() {
+    const SAMPLE: &str = "[----] I, [2017-03-01T00:00:06.137911 #7:2]  INFO -- : MIQ(MiqGenericWorker::Runner#do_work) Memory Info XXXX (nil) => {Live: 1, Old: 2, RSS: 3, PSS: 4}";
+    for (head, too_long) in [
+        ("[----] I, [2017-03-01T00:00:06.137911 #7:2]  INFO -- : MIQ(Vm#refresh) inventory ", false),
+        ("[----] I, [2017-03-01T00:00:06.137911 #7:2]  INFO -- : MIQ(X::Runner#do_work) Memory Info XXXX (", true),
+    ] {
+        let mut input = LongLine {
+            head: head.as_bytes().to_vec(),
+            filler: 64 << 20,
+            tail: format!("\n{SAMPLE}\n").into_bytes(),
+            at: 0,
+            largest_read: 0,
+        };
+        let total = input.len();
+        let mut found = Vec::new();
+        let stats = Scanner::new()
+            .scan(&mut input, |c| match c {
+                Candidate::Line { line_no, bytes } => found.push((line_no, parse_line(bytes, line_no))),
+                Candidate::TooLong { line_no } => found.push((line_no, Parsed::Rejected("too long"))),
+            })
+            .unwrap();
+        assert_eq!((stats.bytes, input.at), (total, total), "every byte read once");
+        assert_eq!(stats.lines, 2);
+        assert!(input.largest_read <= MAX_CANDIDATE_LINE, "buffer grew to {}", input.largest_read);
+        let mut expected = Vec::new();
+        if too_long {
+            expected.push((1, Parsed::Rejected("too long")));
+        }
+        expected.push((2, parse_line(SAMPLE.as_bytes(), 2)));
+        assert!(matches!(expected.last(), Some((_, Parsed::Sample(_)))));
+        assert_eq!(found, expected);
+    }
+}
