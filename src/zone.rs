@@ -135,6 +135,37 @@ impl Zone {
 }
 
 impl Zone {
+    /// The UTC instants in `from_us..=to_us` at which the zone's offset changes
+    /// (daylight saving), each the first µs of the new offset. Offsets are
+    /// checked hourly, so changes less than an hour apart would merge.
+    pub fn offset_changes(&self, from_us: i64, to_us: i64) -> Vec<i64> {
+        const HOUR: i64 = 3_600_000_000;
+        let offset = |t: i64| self.utc_to_local_us(t) - t;
+        let mut changes = Vec::new();
+        if matches!(self, Zone::Fixed(_)) {
+            return changes;
+        }
+        let mut t = from_us;
+        while t < to_us {
+            let next = (t + HOUR).min(to_us);
+            if offset(next) != offset(t) {
+                // The first instant of the new offset, to the µs.
+                let (mut lo, mut hi) = (t, next);
+                while hi - lo > 1 {
+                    let mid = lo + (hi - lo) / 2;
+                    if offset(mid) == offset(t) {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                changes.push(hi);
+            }
+            t = next;
+        }
+        changes
+    }
+
     /// ISO 8601 with microseconds in this zone: `...Z` for UTC, else with its offset
     /// at that instant (`2017-08-11T14:37:12.402118-04:00`).
     pub fn format_iso(&self, utc_us: i64) -> String {
@@ -248,5 +279,25 @@ mod tests {
         let mut india = OffsetVotes::default();
         india.add(us("2017-08-11T10:00:40.0"), us("2017-08-11T04:30:00.0"));
         assert_eq!(india.winner().unwrap().0.to_string(), "+05:30");
+    }
+
+    #[test]
+    fn finds_daylight_saving_changes() {
+        let ny: Zone = "America/New_York".parse().unwrap();
+        let from = us("2017-03-01T00:00:00.0");
+        let to = us("2017-11-30T00:00:00.0");
+        let changes: Vec<String> = ny
+            .offset_changes(from, to)
+            .into_iter()
+            .map(format_utc_us)
+            .collect();
+        assert_eq!(
+            changes,
+            ["2017-03-12T07:00:00.000000Z", "2017-11-05T06:00:00.000000Z"]
+        );
+        assert!(ny
+            .offset_changes(from, us("2017-03-12T06:59:59.0"))
+            .is_empty());
+        assert!(Zone::Fixed(3600).offset_changes(from, to).is_empty());
     }
 }

@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 
+use crate::analysis::process::ProcessReport;
+use crate::cmd::report::reports_by_process;
 use crate::cmd::select_args::{selected_processes, sources_for, Selectors};
 use crate::export::chart::{overlay_chart, process_chart, render, ImageFormat, ProcessData};
 use crate::export::files::ensure_dir;
@@ -22,7 +24,8 @@ pub enum PlotFormat {
 /// Draws memory charts without any external program: per process RSS and PSS
 /// (bytes, left axis), live and old objects (right axis, patched samples only),
 /// heap dumps (brown lines with a triangle) and restarts (dashed red lines:
-/// memory_exceeded events). Files are named like the gnuplot export.
+/// memory_exceeded events). Files are named like the gnuplot export. With
+/// --trend, the leak report's fitted RSS line too.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -40,6 +43,11 @@ pub struct Args {
     /// Image size in pixels, WIDTHxHEIGHT.
     #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
     pub size: (u32, u32),
+    /// Draw each process's RSS trend, the Theil–Sen line of `report` (same
+    /// selectors, same samples), with its slope in MB/h in the legend; and its
+    /// old-objects trend when old objects decide its verdict (not with --overlay).
+    #[arg(long)]
+    pub trend: bool,
 }
 
 fn parse_size(text: &str) -> Result<(u32, u32), String> {
@@ -82,6 +90,11 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
     };
     ensure_dir(&args.out)?;
     let all = args.select.source.is_some();
+    let mut reports = if args.trend {
+        reports_by_process(&store, &selection)?
+    } else {
+        HashMap::new()
+    };
     let mut used = HashSet::new();
     let mut stderr = io::stderr().lock();
     if args.overlay {
@@ -92,7 +105,7 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
         for ((host, worker), members) in groups {
             let mut drawn = Vec::new();
             for process in members {
-                drawn.push(load(&store, &selection, all, process)?);
+                drawn.push(load(&store, &selection, all, process, &mut reports)?);
             }
             let first_us = drawn
                 .iter()
@@ -131,7 +144,7 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for process in &processes {
-        let data = load(&store, &selection, all, process)?;
+        let data = load(&store, &selection, all, process, &mut reports)?;
         let first_us = data
             .sources
             .iter()
@@ -163,12 +176,13 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
 }
 
 /// A process's samples per source, never merged (the sources differ in rate and
-/// fields), and its dumps and restarts.
+/// fields), its dumps and restarts, and its report when trends are drawn.
 fn load<'a>(
     store: &Store,
     selection: &Selection,
     all: bool,
     process: &'a ProcessSummary,
+    reports: &mut HashMap<i64, ProcessReport>,
 ) -> Result<ProcessData<'a>> {
     let mut sources = Vec::new();
     for source in sources_for(process, selection, all) {
@@ -178,6 +192,7 @@ fn load<'a>(
         process,
         sources,
         events: store.process_events(process, selection)?,
+        trend: reports.remove(&process.process_id),
     })
 }
 

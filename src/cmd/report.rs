@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -61,7 +61,7 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
 }
 
 /// One process's series at a time, so memory stays that of the longest series.
-fn analyse_all<'a>(
+pub(crate) fn analyse_all<'a>(
     store: &Store,
     processes: &'a [ReportProcess],
     selection: &Selection,
@@ -80,7 +80,7 @@ fn analyse_all<'a>(
     Ok(reports)
 }
 
-fn process_table(reports: &[(&ReportProcess, ProcessReport)], zone: Zone) -> Table {
+pub(crate) fn process_table(reports: &[(&ReportProcess, ProcessReport)], zone: Zone) -> Table {
     let mut sorted: Vec<&(&ReportProcess, ProcessReport)> = reports.iter().collect();
     sorted.sort_by(|(pa, a), (pb, b)| {
         a.verdict
@@ -238,6 +238,19 @@ fn message_table(tally: &MessageTally) -> Table {
         })
         .collect();
     table(&columns, rows)
+}
+
+/// The report of every selected process that has samples, by process id: what
+/// `plot --trend` and `export --trend` draw, so charts and report agree.
+pub(crate) fn reports_by_process(
+    store: &Store,
+    selection: &Selection,
+) -> Result<HashMap<i64, ProcessReport>> {
+    let processes = store.report_processes(selection)?;
+    Ok(analyse_all(store, &processes, selection)?
+        .into_iter()
+        .map(|(p, r)| (p.id, r))
+        .collect())
 }
 
 fn table(columns: &[&str], rows: Vec<Vec<Value>>) -> Table {

@@ -1,7 +1,7 @@
 //! The chart `plot` draws, as a plain model (series and markers) built from the
-//! store's rows, and its rendering to PNG or SVG with plotters. New kinds of lines
-//! (a fitted trend, say) are one more [`Series`]; the renderer draws whatever the
-//! model holds.
+//! store's rows and the leak report's fits, and its rendering to PNG or SVG with
+//! plotters. A fitted trend is one more [`Series`]; the renderer draws whatever
+//! the model holds.
 
 use std::path::Path;
 use std::sync::Once;
@@ -12,6 +12,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+use crate::analysis::fit::Fit;
+use crate::analysis::process::{Basis, ProcessReport};
+use crate::analysis::{BYTES_PER_MB, US_PER_HOUR};
 use crate::parse::Source;
 use crate::store::{ChartSample, MarkerKind, ProcessEvent, ProcessSummary};
 use crate::zone::Zone;
@@ -25,15 +28,26 @@ pub enum Axis {
     Objects,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineStyle {
+    Solid,
+    Dashed,
+    /// Long dashes: a fitted trend line.
+    Trend,
+}
+
 #[derive(Debug, Clone)]
 pub struct Series {
     pub label: String,
     pub axis: Axis,
     pub color: (u8, u8, u8),
     pub width: u32,
-    pub dashed: bool,
+    pub style: LineStyle,
     /// (UTC µs, value); a gap in time does not break the line.
     pub points: Vec<(i64, f64)>,
+    /// For a trend line: the fitted slope per hour, in MB (MiB) for the bytes
+    /// axis and objects for the objects axis, as the leak report gives it.
+    pub slope_per_hour: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,9 +198,49 @@ fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Res
     )
     .map_err(plot_err)?;
 
-    // The legend gets its own column on the right, so it never hides a line.
+    let mut legend: Vec<LegendEntry> = chart
+        .series
+        .iter()
+        .map(|s| LegendEntry {
+            label: if has_objects && s.axis == Axis::Objects {
+                format!("{} (right)", s.label)
+            } else {
+                s.label.clone()
+            },
+            color: RGBColor(s.color.0, s.color.1, s.color.2),
+            style: s.style,
+        })
+        .collect();
+    let markers = [
+        (MarkerKind::Dump, DUMP_COLOR, "heap dump", LineStyle::Solid),
+        (
+            MarkerKind::Restart,
+            RESTART_COLOR,
+            "restart (limit exceeded)",
+            LineStyle::Dashed,
+        ),
+    ];
+    for (kind, color, label, style) in markers {
+        if chart.markers.iter().any(|m| m.kind == kind) {
+            legend.push(LegendEntry {
+                label: label.to_string(),
+                color,
+                style,
+            });
+        }
+    }
+    // The legend gets its own column on the right, so it never hides a line; it
+    // widens for long labels (trend slopes, pids).
+    let legend_font = (FONT, px(15.0)).into_font();
+    let widest = legend
+        .iter()
+        .filter_map(|e| legend_font.box_size(&e.label).ok())
+        .map(|(w, _)| w)
+        .max()
+        .unwrap_or(0);
+    let legend_width = px(250.0).max(widest * 11 / 10 + px(72.0));
     let (plot_area, legend_area) =
-        body.split_horizontally(body.dim_in_pixel().0.saturating_sub(px(250.0)) as i32);
+        body.split_horizontally(body.dim_in_pixel().0.saturating_sub(legend_width) as i32);
     let mut ctx = ChartBuilder::on(&plot_area)
         .margin(px(8.0))
         .x_label_area_size(px(56.0))
@@ -222,47 +276,32 @@ fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Res
             .map_err(plot_err)?;
     }
 
-    let mut legend: Vec<LegendEntry> = Vec::new();
     for s in &chart.series {
         let color = RGBColor(s.color.0, s.color.1, s.color.2);
         let style = color.stroke_width(px(s.width as f64).max(1));
         let points: Vec<(DateTime<Utc>, f64)> =
             s.points.iter().map(|&(t, v)| (local(t), v)).collect();
-        let (dash, gap) = (px(8.0), px(5.0));
-        match (s.axis, s.dashed) {
-            (Axis::Bytes, false) => ctx.draw_series(LineSeries::new(points, style)).map(|_| ()),
-            (Axis::Bytes, true) => ctx
+        let (dash, gap) = match s.style {
+            LineStyle::Trend => (px(16.0), px(7.0)),
+            _ => (px(8.0), px(5.0)),
+        };
+        match (s.axis, s.style == LineStyle::Solid) {
+            (Axis::Bytes, true) => ctx.draw_series(LineSeries::new(points, style)).map(|_| ()),
+            (Axis::Bytes, false) => ctx
                 .draw_series(DashedLineSeries::new(points, dash, gap, style))
                 .map(|_| ()),
-            (Axis::Objects, false) => ctx
+            (Axis::Objects, true) => ctx
                 .draw_secondary_series(LineSeries::new(points, style))
                 .map(|_| ()),
-            (Axis::Objects, true) => ctx
+            (Axis::Objects, false) => ctx
                 .draw_secondary_series(DashedLineSeries::new(points, dash, gap, style))
                 .map(|_| ()),
         }
         .map_err(plot_err)?;
-        let axis = if has_objects && s.axis == Axis::Objects {
-            " (right)"
-        } else {
-            ""
-        };
-        legend.push(LegendEntry {
-            label: format!("{}{axis}", s.label),
-            color,
-            dashed: s.dashed,
-        });
     }
 
-    for (kind, color, label, dashed) in [
-        (MarkerKind::Dump, DUMP_COLOR, "heap dump", false),
-        (
-            MarkerKind::Restart,
-            RESTART_COLOR,
-            "restart (limit exceeded)",
-            true,
-        ),
-    ] {
+    for (kind, color, _, style) in markers {
+        let dashed = style == LineStyle::Dashed;
         let at: Vec<DateTime<Utc>> = chart
             .markers
             .iter()
@@ -295,11 +334,6 @@ fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Res
                 .map_err(plot_err)?;
             }
         }
-        legend.push(LegendEntry {
-            label: label.to_string(),
-            color,
-            dashed,
-        });
     }
     draw_legend(&legend_area, &legend, px)?;
     Ok(())
@@ -308,7 +342,7 @@ fn draw<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Res
 struct LegendEntry {
     label: String,
     color: RGBColor,
-    dashed: bool,
+    style: LineStyle,
 }
 
 fn draw_legend<DB: DrawingBackend>(
@@ -323,18 +357,18 @@ fn draw_legend<DB: DrawingBackend>(
     for (i, e) in entries.iter().enumerate() {
         let y = y0 + i as i32 * row;
         let style = e.color.stroke_width(px(3.0).max(1));
-        if e.dashed {
-            let dash = swatch / 3;
-            for k in [0, 2] {
-                area.draw(&PathElement::new(
-                    vec![(x0 + k * dash, y), (x0 + (k + 1) * dash, y)],
-                    style,
-                ))
-                .map_err(plot_err)?;
-            }
-        } else {
-            area.draw(&PathElement::new(vec![(x0, y), (x0 + swatch, y)], style))
-                .map_err(plot_err)?;
+        // Dashes as (start, end) in fifths of the swatch.
+        let dashes: &[(i32, i32)] = match e.style {
+            LineStyle::Solid => &[(0, 5)],
+            LineStyle::Dashed => &[(0, 1), (2, 3), (4, 5)],
+            LineStyle::Trend => &[(0, 2), (3, 5)],
+        };
+        for &(a, b) in dashes {
+            area.draw(&PathElement::new(
+                vec![(x0 + a * swatch / 5, y), (x0 + b * swatch / 5, y)],
+                style,
+            ))
+            .map_err(plot_err)?;
         }
         area.draw(&Text::new(
             e.label.clone(),
@@ -352,6 +386,8 @@ pub struct ProcessData<'a> {
     pub process: &'a ProcessSummary,
     pub sources: Vec<(Source, Vec<ChartSample>)>,
     pub events: Vec<ProcessEvent>,
+    /// The leak report's figures for the process, when its trend is drawn.
+    pub trend: Option<ProcessReport>,
 }
 
 impl ProcessData<'_> {
@@ -410,12 +446,40 @@ pub fn process_chart(data: &ProcessData<'_>, zone: Zone, window: &str) -> Chart 
                 axis,
                 color,
                 width,
-                dashed: i > 0,
+                style: if i > 0 {
+                    LineStyle::Dashed
+                } else {
+                    LineStyle::Solid
+                },
                 points: points(samples, value),
+                slope_per_hour: None,
             });
         }
     }
     series.retain(|s| !s.points.is_empty());
+    if let Some(report) = &data.trend {
+        series.extend(rss_trend(report, "", RSS_TREND_COLOR, zone));
+        // Old objects decided the verdict: their trend too, over the patched
+        // samples drawn.
+        let old_drawn = series
+            .iter()
+            .filter(|s| s.label.starts_with("old objects"))
+            .flat_map(|s| s.points.iter().map(|p| p.0));
+        let span = old_drawn.fold(None, |span: Option<(i64, i64)>, t| {
+            Some(span.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))))
+        });
+        if let (Basis::Old, Some(fit), Some((from_us, to_us))) = (report.basis, report.old, span) {
+            series.push(Series {
+                label: format!("old objects trend {}", objects_per_hour(fit.slope)),
+                axis: Axis::Objects,
+                color: OLD_TREND_COLOR,
+                width: 2,
+                style: LineStyle::Trend,
+                points: trend_points(&fit, report.start_us, (from_us, to_us), 1.0, zone),
+                slope_per_hour: Some(fit.slope),
+            });
+        }
+    }
     Chart {
         title: format!("{}  {}  pid {}", p.host, p.worker, p.pid),
         subtitle: window.to_string(),
@@ -426,7 +490,8 @@ pub fn process_chart(data: &ProcessData<'_>, zone: Zone, window: &str) -> Chart 
 }
 
 /// All processes of one worker type on one host: RSS (solid) and PSS (dashed)
-/// per pid, each pid its own colour, with every dump and restart among them.
+/// per pid, each pid its own colour, with every dump and restart among them,
+/// and each pid's RSS trend (long dashes) when asked for.
 pub fn overlay_chart(
     host: &str,
     worker: &str,
@@ -446,17 +511,23 @@ pub fn overlay_chart(
                 axis: Axis::Bytes,
                 color,
                 width: 2,
-                dashed: false,
+                style: LineStyle::Solid,
                 points: points(samples, |s| s.rss_bytes),
+                slope_per_hour: None,
             });
             series.push(Series {
                 label: format!("pid {pid} PSS{suffix}"),
                 axis: Axis::Bytes,
                 color,
                 width: 1,
-                dashed: true,
+                style: LineStyle::Dashed,
                 points: points(samples, |s| s.pss_bytes),
+                slope_per_hour: None,
             });
+        }
+        if let Some(report) = &data.trend {
+            let prefix = format!("pid {pid} ");
+            series.extend(rss_trend(report, &prefix, darker(color), zone));
         }
         markers.extend(data.markers());
     }
@@ -471,9 +542,136 @@ pub fn overlay_chart(
     }
 }
 
+const RSS_TREND_COLOR: (u8, u8, u8) = (8, 48, 107);
+const OLD_TREND_COLOR: (u8, u8, u8) = (106, 27, 154);
+
+/// A darker shade of a process's colour: its trend stays visible on its own line.
+fn darker((r, g, b): (u8, u8, u8)) -> (u8, u8, u8) {
+    let shade = |c: u8| (c as f64 * 0.55).round() as u8;
+    (shade(r), shade(g), shade(b))
+}
+
+/// A slope with its sign and three significant digits (at most three decimals),
+/// as legends and gnuplot titles show it.
+fn signed(value: f64) -> String {
+    let decimals = match value.abs() {
+        v if v >= 99.95 => 0,
+        v if v >= 9.995 => 1,
+        v if v >= 0.9995 => 2,
+        _ => 3,
+    };
+    let text = format!("{value:+.decimals$}");
+    // A slope that rounds to zero has no sign worth showing.
+    if text[1..].chars().all(|c| c == '0' || c == '.') {
+        format!("+{}", &text[1..])
+    } else {
+        text
+    }
+}
+
+/// `+15.4 MB/h`: MB as the leak report means it (MiB).
+pub fn mb_per_hour(slope: f64) -> String {
+    format!("{} MB/h", signed(slope))
+}
+
+/// `+19.4 k/h`: objects per hour with an SI prefix.
+pub fn objects_per_hour(slope: f64) -> String {
+    let (value, prefix) = match slope.abs() {
+        v if v >= 999_500.0 => (slope / 1e6, " M"),
+        v if v >= 999.5 => (slope / 1e3, " k"),
+        _ => (slope, ""),
+    };
+    format!("{}{prefix}/h", signed(value))
+}
+
+/// The report's RSS trend of a process as a line over its samples in the
+/// window, labelled with the slope.
+pub fn rss_trend(
+    report: &ProcessReport,
+    prefix: &str,
+    color: (u8, u8, u8),
+    zone: Zone,
+) -> Option<Series> {
+    let fit = report.rss?;
+    Some(Series {
+        label: format!("{prefix}RSS trend {}", mb_per_hour(fit.slope)),
+        axis: Axis::Bytes,
+        color,
+        width: 2,
+        style: LineStyle::Trend,
+        points: trend_points(
+            &fit,
+            report.start_us,
+            (report.start_us, report.end_us),
+            BYTES_PER_MB,
+            zone,
+        ),
+        slope_per_hour: Some(fit.slope),
+    })
+}
+
+/// The fitted line (values in `unit`s against hours since `start_us`) from one
+/// end of `span` to the other, in base units. The axis shows wall-clock time, so
+/// where the zone's offset changes inside the span the line steps, as the samples
+/// do; elsewhere two points make it.
+pub fn trend_points(
+    fit: &Fit,
+    start_us: i64,
+    (from_us, to_us): (i64, i64),
+    unit: f64,
+    zone: Zone,
+) -> Vec<(i64, f64)> {
+    let at = |t: i64| (t, fit.at((t - start_us) as f64 / US_PER_HOUR) * unit);
+    let mut points = vec![at(from_us)];
+    for change in zone.offset_changes(from_us, to_us) {
+        points.extend([at(change - 1), at(change)]);
+    }
+    points.push(at(to_us));
+    points
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slopes_in_legends() {
+        assert_eq!(mb_per_hour(15.38712), "+15.4 MB/h");
+        assert_eq!(mb_per_hour(6.0), "+6.00 MB/h");
+        assert_eq!(mb_per_hour(0.181), "+0.181 MB/h");
+        assert_eq!(mb_per_hour(-2.345), "-2.35 MB/h");
+        assert_eq!(mb_per_hour(-0.0001), "+0.000 MB/h");
+        assert_eq!(mb_per_hour(123.4), "+123 MB/h");
+        assert_eq!(objects_per_hour(19359.2), "+19.4 k/h");
+        assert_eq!(objects_per_hour(47.0), "+47.0/h");
+        assert_eq!(objects_per_hour(-1_500_000.0), "-1.50 M/h");
+    }
+
+    #[test]
+    fn trend_lines_step_where_the_clock_does() {
+        let fit = Fit {
+            slope: 10.0,
+            intercept: 100.0,
+            slope_low: 9.0,
+            slope_high: 11.0,
+            r2: Some(1.0),
+            n: 3,
+        };
+        let h = 3_600_000_000i64;
+        let utc = crate::zone::UTC;
+        let points = trend_points(&fit, 0, (h, 3 * h), BYTES_PER_MB, utc);
+        assert_eq!(
+            points,
+            [(h, 110.0 * BYTES_PER_MB), (3 * h, 130.0 * BYTES_PER_MB)]
+        );
+        // 2017-03-12 07:00 UTC: New York moves from -05:00 to -04:00.
+        let ny: Zone = "America/New_York".parse().unwrap();
+        let change = 1_489_302_000_000_000i64;
+        let points = trend_points(&fit, change - h, (change - h, change + h), 1.0, ny);
+        assert_eq!(points.len(), 4);
+        assert_eq!(points[2], (change, 110.0));
+        assert_eq!(points[3], (change + h, 120.0));
+    }
 
     #[test]
     fn si_prefixes() {
