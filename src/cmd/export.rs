@@ -3,9 +3,10 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::ValueEnum;
 
+use crate::cmd::report::reports_by_process;
 use crate::cmd::select_args::{selected_processes, sources_for, Selectors};
 use crate::export::csv::SampleCsv;
 use crate::export::files::{ensure_dir, write_whole};
@@ -34,16 +35,25 @@ pub struct Args {
     /// half-written). gnuplot: the folder for the files [default: output/].
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
+    /// gnuplot: the `.gp` also draws each process's RSS trend, the Theil–Sen
+    /// line of `report` (same selectors, same samples), as a function with its
+    /// slope in MB/h in the key (and the old-objects trend when old objects decide
+    /// the verdict). The `.data` and `.impulses` files are the same either way.
+    #[arg(long)]
+    pub trend: bool,
 }
 
 pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
     let selection = args.select.selection()?;
     let store = Store::open(db, Access::ReadOnly)?;
     match args.format {
+        ExportFormat::Csv if args.trend => {
+            bail!("--trend draws lines in gnuplot scripts: use it with --format gnuplot")
+        }
         ExportFormat::Csv => export_csv(&store, &selection, args.out.as_deref()),
         ExportFormat::Gnuplot => {
             let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("output"));
-            export_gnuplot(&store, &selection, &args.select, &dir)
+            export_gnuplot(&store, &selection, &args.select, &dir, args.trend)
         }
     }
 }
@@ -78,8 +88,14 @@ fn export_gnuplot(
     selection: &Selection,
     select: &Selectors,
     dir: &Path,
+    trend: bool,
 ) -> Result<ExitCode> {
     let processes = selected_processes(store, selection, select)?;
+    let reports = if trend {
+        reports_by_process(store, selection)?
+    } else {
+        Default::default()
+    };
     let zone = select.tz;
     let base_header = provenance(store, select)?;
     ensure_dir(dir)?;
@@ -141,6 +157,7 @@ fn export_gnuplot(
             events: &events,
             zone,
             window,
+            trend: reports.get(&process.process_id),
         };
         write_whole(&dir.join(format!("{stem}.gp")), |w| {
             write_script(&mut *w, &header, &spec)

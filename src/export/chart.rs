@@ -45,9 +45,6 @@ pub struct Series {
     pub style: LineStyle,
     /// (UTC µs, value); a gap in time does not break the line.
     pub points: Vec<(i64, f64)>,
-    /// For a trend line: the fitted slope per hour, in MB (MiB) for the bytes
-    /// axis and objects for the objects axis, as the leak report gives it.
-    pub slope_per_hour: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -452,7 +449,6 @@ pub fn process_chart(data: &ProcessData<'_>, zone: Zone, window: &str) -> Chart 
                     LineStyle::Solid
                 },
                 points: points(samples, value),
-                slope_per_hour: None,
             });
         }
     }
@@ -476,7 +472,6 @@ pub fn process_chart(data: &ProcessData<'_>, zone: Zone, window: &str) -> Chart 
                 width: 2,
                 style: LineStyle::Trend,
                 points: trend_points(&fit, report.start_us, (from_us, to_us), 1.0, zone),
-                slope_per_hour: Some(fit.slope),
             });
         }
     }
@@ -513,7 +508,6 @@ pub fn overlay_chart(
                 width: 2,
                 style: LineStyle::Solid,
                 points: points(samples, |s| s.rss_bytes),
-                slope_per_hour: None,
             });
             series.push(Series {
                 label: format!("pid {pid} PSS{suffix}"),
@@ -522,7 +516,6 @@ pub fn overlay_chart(
                 width: 1,
                 style: LineStyle::Dashed,
                 points: points(samples, |s| s.pss_bytes),
-                slope_per_hour: None,
             });
         }
         if let Some(report) = &data.trend {
@@ -606,7 +599,6 @@ pub fn rss_trend(
             BYTES_PER_MB,
             zone,
         ),
-        slope_per_hour: Some(fit.slope),
     })
 }
 

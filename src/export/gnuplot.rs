@@ -1,12 +1,16 @@
 //! `export --format gnuplot`: per process a `.data` file (`TIME PSS RSS Live Old`),
 //! a `.impulses` file (`TIME 2000000000` per heap dump) in the layout of the old
-//! `plot_worker_memleak_data.gnup` workflow, and a `.gp` script that renders them.
+//! `plot_worker_memleak_data.gnup` workflow, and a `.gp` script that renders them
+//! (with the leak report's trend lines as gnuplot functions when asked for).
 
 use std::collections::HashSet;
 use std::io::Write;
 
 use anyhow::Result;
 
+use crate::analysis::fit::Fit;
+use crate::analysis::process::{Basis, ProcessReport};
+use crate::export::chart::{mb_per_hour, objects_per_hour};
 use crate::parse::Source;
 use crate::store::{ChartSample, MarkerKind, ProcessEvent, ProcessSummary};
 use crate::zone::Zone;
@@ -161,6 +165,8 @@ pub struct ScriptSpec<'a> {
     pub events: &'a [ProcessEvent],
     pub zone: Zone,
     pub window: String,
+    /// The leak report's figures, when its trend lines are drawn.
+    pub trend: Option<&'a ProcessReport>,
 }
 
 /// Escapes text for inside a gnuplot double-quoted string.
@@ -307,6 +313,9 @@ pub fn write_script(
             "dir.{data} using 1:5 axes x1y2 title \"old objects\" with lines lc rgb \"#9467bd\""
         ));
     }
+    if let Some(report) = spec.trend {
+        plots.extend(write_trends(out, spec, report, has_objects)?);
+    }
     if dumps > 0 {
         plots.push(format!(
             "dir.{impulses} using 1:(rss_top * 1.1) title \"heap dump\" with impulses lw 3 lc rgb \"#8c564b\""
@@ -320,6 +329,100 @@ pub fn write_script(
     }
     writeln!(out, "plot {}", plots.join(", \\\n     "))?;
     Ok(())
+}
+
+/// Defines the trend functions of the report's fits and returns their plot
+/// elements. The fits are in MB (MiB) or objects against hours since the first
+/// sample; gnuplot's x is wall-clock seconds in the file's zone, so a change of
+/// the zone's offset inside the span is taken back out (`dst(x)`).
+fn write_trends(
+    out: &mut (impl Write + ?Sized),
+    spec: &ScriptSpec<'_>,
+    report: &ProcessReport,
+    has_objects: bool,
+) -> Result<Vec<String>> {
+    let mut plots = Vec::new();
+    // The old-objects trend, when they decided the verdict, over the patched
+    // samples that carry them.
+    let old_times = spec
+        .blocks
+        .iter()
+        .flat_map(|b| &b.samples)
+        .filter(|s| s.old_objects.is_some())
+        .map(|s| s.ts_us);
+    let old_span = old_times.fold(None, |span: Option<(i64, i64)>, t| {
+        Some(span.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))))
+    });
+    let old = match (report.basis, report.old, old_span) {
+        (Basis::Old, Some(fit), Some(span)) if has_objects => Some((fit, span)),
+        _ => None,
+    };
+    if report.rss.is_none() && old.is_none() {
+        return Ok(plots);
+    }
+    let time = |us: i64| {
+        format!(
+            "strptime(\"%Y-%m-%dT%H:%M:%S\", {})",
+            gp_quote(&spec.zone.format_local(us, TIME_FORMAT))
+        )
+    };
+    writeln!(
+        out,
+        "# Trends: the Theil-Sen fits of `miq-memlog report` over the same selection,"
+    )?;
+    writeln!(
+        out,
+        "# a + b * hours since trend_t0 (the first sample), a and b in MB (2^20 bytes)"
+    )?;
+    writeln!(out, "# or objects.")?;
+    writeln!(out, "trend_t0 = {}", time(report.start_us))?;
+    let changes = spec.zone.offset_changes(report.start_us, report.end_us);
+    let elapsed = if changes.is_empty() {
+        "(x - trend_t0)".to_string()
+    } else {
+        let mut offset = spec.zone.utc_to_local_us(report.start_us) - report.start_us;
+        let steps: Vec<String> = changes
+            .iter()
+            .map(|&at| {
+                let next = spec.zone.utc_to_local_us(at) - at;
+                let step = format!("(x >= {} ? {} : 0)", time(at), (next - offset) / 1_000_000);
+                offset = next;
+                step
+            })
+            .collect();
+        writeln!(
+            out,
+            "# Seconds the clock moved (daylight saving) between trend_t0 and x."
+        )?;
+        writeln!(out, "dst(x) = {}", steps.join(" + "))?;
+        "(x - trend_t0 - dst(x))".to_string()
+    };
+    let mut line = |name: &str, fit: Fit, (from, to): (i64, i64), unit: &str| -> Result<()> {
+        writeln!(out, "{name}_a = {}", fit.intercept)?;
+        writeln!(out, "{name}_b = {}", fit.slope)?;
+        writeln!(out, "{name}_from = {}", time(from))?;
+        writeln!(out, "{name}_to = {}", time(to))?;
+        writeln!(
+            out,
+            "{name}_trend(x) = ({name}_a + {name}_b * {elapsed} / 3600.0){unit}"
+        )?;
+        Ok(())
+    };
+    if let Some(fit) = report.rss {
+        line("rss", fit, (report.start_us, report.end_us), " * 1048576")?;
+        plots.push(format!(
+            "[rss_from:rss_to] rss_trend(x) title {} with lines lw 2 dt (12,6) lc rgb \"#08306b\"",
+            gp_quote(&format!("RSS trend {}", mb_per_hour(fit.slope)))
+        ));
+    }
+    if let Some((fit, span)) = old {
+        line("old", fit, span, "")?;
+        plots.push(format!(
+            "[old_from:old_to] old_trend(x) axes x1y2 title {} with lines lw 2 dt (12,6) lc rgb \"#6a1b9a\"",
+            gp_quote(&format!("old objects trend {}", objects_per_hour(fit.slope)))
+        ));
+    }
+    Ok(plots)
 }
 
 #[cfg(test)]
