@@ -359,3 +359,119 @@ fn a_plain_gnuplot_script_plots_data_and_impulses() {
     let printed = String::from_utf8_lossy(&count.stderr).to_string();
     assert_eq!(printed, "165 628793344.0\n1 2000000000.0\n");
 }
+
+/// `report --format csv` for the selectors: pid -> rss_mb_per_hour.
+fn report_rss_slopes(db: &FixtureDb, selectors: &[&str]) -> Vec<(String, String)> {
+    let mut args = vec!["report", "--format", "csv"];
+    args.extend_from_slice(selectors);
+    let text = db.ok(&args);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let mut slopes: Vec<(String, String)> = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[col("pid")].to_string(),
+                f[col("rss_mb_per_hour")].to_string(),
+            )
+        })
+        .collect();
+    slopes.sort();
+    slopes
+}
+
+/// The value of `name = VALUE` in a script.
+fn assigned(script: &str, name: &str) -> f64 {
+    let prefix = format!("{name} = ");
+    let line = script
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("{name} in the script"));
+    line[prefix.len()..].parse().unwrap()
+}
+
+#[test]
+fn trend_scripts_draw_the_report_fits() {
+    let db = FixtureDb::new();
+    let plain = export(&db, "plain", &WINDOW);
+    let mut with_trend = WINDOW.to_vec();
+    with_trend.push("--trend");
+    let trend = export(&db, "trend", &with_trend);
+    assert_eq!(trend.len(), plain.len());
+    let report = report_rss_slopes(&db, &WINDOW);
+    let mut drawn = Vec::new();
+    for ((name, bytes), (plain_name, plain_bytes)) in trend.iter().zip(&plain) {
+        assert_eq!(name, plain_name);
+        if !name.ends_with(".gp") {
+            assert_eq!(
+                bytes, plain_bytes,
+                "{name}: the same with or without --trend"
+            );
+            continue;
+        }
+        let script = String::from_utf8(bytes.clone()).unwrap();
+        assert!(script.starts_with(std::str::from_utf8(&plain_bytes[..400]).unwrap()));
+        let pid = name.split('_').nth(2).unwrap().to_string();
+        // The fitted slope to the report's three decimals, and shown in the key.
+        let slope = assigned(&script, "rss_b");
+        drawn.push((pid, format!("{}", (slope * 1000.0).round() / 1000.0)));
+        let title = script
+            .split("title \"RSS trend ")
+            .nth(1)
+            .and_then(|t| t.split_once(" MB/h\""))
+            .unwrap_or_else(|| panic!("{name}: the slope in the key"))
+            .0;
+        let decimals = title.split_once('.').map_or(0, |(_, d)| d.len());
+        let shown: f64 = title.parse().unwrap();
+        assert!(title.starts_with('+') && decimals >= 1, "{title}");
+        assert!(
+            (shown - slope).abs() <= 0.5 * 10f64.powi(-(decimals as i32)) + 1e-9,
+            "{name}: {title} vs {slope}"
+        );
+    }
+    drawn.sort();
+    assert_eq!(drawn, report);
+    golden(
+        "gnuplot/trend/appliance-a_20170301_55012_from_201703010600_to_201703021800.gp",
+        &trend
+            .iter()
+            .find(|(n, _)| n.contains("55012") && n.ends_with(".gp"))
+            .unwrap()
+            .1,
+    );
+    // The real gnuplot draws every script, trend lines included.
+    for (name, _) in trend.iter().filter(|(n, _)| n.ends_with(".gp")) {
+        gnuplot(db.path(), &[&format!("trend/{name}")]);
+        let png = fs::read(db.path().join("trend").join(name.replace(".gp", ".png"))).unwrap();
+        assert_eq!(png_size(&png), (1280, 720));
+    }
+    // gnuplot's own value of the line at the first and last sample: the fit's.
+    let stem = "trend/appliance-a_20170301_55012_from_201703010600_to_201703021800";
+    let script = fs::read_to_string(db.path().join(format!("{stem}.gp"))).unwrap();
+    let out = Command::new("gnuplot")
+        .current_dir(db.path())
+        .args([
+            &format!("{stem}.gp"),
+            "-e",
+            "print rss_trend(rss_from), rss_trend(rss_to), (rss_to - rss_from) / 3600",
+        ])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stderr);
+    let values: Vec<f64> = printed
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let (a, b) = (assigned(&script, "rss_a"), assigned(&script, "rss_b"));
+    let hours = values[2];
+    assert!((values[0] - a * 1_048_576.0).abs() < 1.0, "{printed}");
+    assert!(
+        (values[1] - (a + b * hours) * 1_048_576.0).abs() < 1.0,
+        "{printed}"
+    );
+    // Re-export with --trend is byte-identical; CSV has no lines to draw.
+    assert!(export(&db, "again", &with_trend) == trend);
+    let err = db.fails(&["export", "--format", "csv", "--trend"]);
+    assert!(err.contains("--trend"), "{err}");
+}

@@ -428,6 +428,95 @@ fn write_trends(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::process::{analyse, ProcessFacts};
+    use crate::analysis::synthetic::{points, status_samples};
+    use std::process::Command;
+
+    #[test]
+    fn trend_function_follows_the_clock_across_daylight_saving() {
+        // 300 MB + 10 MB/h for 48 h around 2017-03-12 07:00 UTC, when New York
+        // moves from -05:00 to -04:00: gnuplot's wall-clock x jumps an hour.
+        let samples = status_samples(&points(48.0, 10.0, 0.0, 1, |h| 300.0 + 10.0 * h), 247.0);
+        let report = analyse(&samples, ProcessFacts::default()).unwrap();
+        assert!((report.rss.unwrap().slope - 10.0).abs() < 1e-6);
+        let zone: Zone = "America/New_York".parse().unwrap();
+        let process = ProcessSummary {
+            process_id: 1,
+            host: "h".to_string(),
+            pid: 7,
+            worker: "MiqGenericWorker".to_string(),
+            first_us: report.start_us,
+            last_us: report.end_us,
+            patch_samples: 0,
+            status_samples: samples.len() as i64,
+            dumps: 0,
+            restarts: 0,
+            rss_first: samples[0].rss_bytes,
+            rss_last: samples[samples.len() - 1].rss_bytes,
+            rss_max: samples[samples.len() - 1].rss_bytes,
+        };
+        let blocks = [SampleBlock {
+            source: Source::Status,
+            samples: samples
+                .iter()
+                .map(|s| ChartSample {
+                    ts_us: s.ts_us,
+                    pss_bytes: None,
+                    rss_bytes: s.rss_bytes,
+                    live_slots: None,
+                    old_objects: None,
+                })
+                .collect(),
+        }];
+        let spec = ScriptSpec {
+            stem: "dst",
+            process: &process,
+            blocks: &blocks,
+            events: &[],
+            zone,
+            window: String::new(),
+            trend: Some(&report),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut script = Vec::new();
+        write_script(&mut script, &[], &spec).unwrap();
+        let text = String::from_utf8(script.clone()).unwrap();
+        assert!(
+            text.contains("dst(x) = (x >= strptime(\"%Y-%m-%dT%H:%M:%S\", \"2017-03-12T03:00:00.000000\") ? 3600 : 0)"),
+            "{text}"
+        );
+        std::fs::write(dir.path().join("dst.gp"), &script).unwrap();
+        let mut data = Vec::new();
+        write_data(&mut data, &[], &blocks, zone).unwrap();
+        std::fs::write(dir.path().join("dst.data"), data).unwrap();
+        std::fs::write(dir.path().join("dst.impulses"), "").unwrap();
+        // gnuplot's value of the line at samples before and after the change.
+        let picks = [&samples[6], &samples[200]];
+        let at: Vec<String> = picks
+            .iter()
+            .map(|s| {
+                format!(
+                    "rss_trend(strptime(\"%Y-%m-%dT%H:%M:%S\", \"{}\"))",
+                    zone.format_local(s.ts_us, TIME_FORMAT)
+                )
+            })
+            .collect();
+        let out = Command::new("gnuplot")
+            .current_dir(dir.path())
+            .args(["dst.gp", "-e", &format!("print {}", at.join(", "))])
+            .output()
+            .expect("gnuplot is installed");
+        let printed = String::from_utf8_lossy(&out.stderr);
+        let values: Vec<f64> = printed
+            .split_whitespace()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        for (value, sample) in values.iter().zip(picks) {
+            let rss = sample.rss_bytes.unwrap() as f64;
+            assert!((value - rss).abs() < 2.0, "{printed}: {value} vs {rss}");
+        }
+        assert_eq!(values.len(), 2, "{printed}");
+    }
 
     #[test]
     fn names_stay_inside_the_folder() {
