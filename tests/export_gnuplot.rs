@@ -440,6 +440,20 @@ fn trend_scripts_draw_the_report_fits() {
             .unwrap()
             .1,
     );
+    // The README shows these very lines.
+    let script = String::from_utf8(
+        trend
+            .iter()
+            .find(|(n, _)| n.contains("55012") && n.ends_with(".gp"))
+            .unwrap()
+            .1
+            .clone(),
+    )
+    .unwrap();
+    let from = script.find("trend_t0 = ").unwrap();
+    let to = script.find("\nplot ").unwrap() + 1;
+    let readme = fs::read_to_string(fixture_db::repo().join("README.md")).unwrap();
+    assert!(readme.contains(&script[from..to]), "{}", &script[from..to]);
     // The real gnuplot draws every script, trend lines included.
     for (name, _) in trend.iter().filter(|(n, _)| n.ends_with(".gp")) {
         gnuplot(db.path(), &[&format!("trend/{name}")]);
