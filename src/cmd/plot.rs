@@ -258,7 +258,10 @@ mod tests {
     }
 
     /// `report --format csv` for the selectors: rss_mb_per_hour and start by pid.
-    fn report_slopes(store: &Store, selectors: &[&str]) -> BTreeMap<i64, (f64, String)> {
+    /// pid -> (rss_mb_per_hour, start, old_per_hour when the basis is old).
+    type ReportRow = (f64, String, Option<f64>);
+
+    fn report_slopes(store: &Store, selectors: &[&str]) -> BTreeMap<i64, ReportRow> {
         let args: crate::cmd::report::Args = parse(selectors);
         let selection = args.select.selection().unwrap();
         let processes = store.report_processes(&selection).unwrap();
@@ -272,13 +275,18 @@ mod tests {
         let header = reader.headers().unwrap().clone();
         let column = |name: &str| header.iter().position(|h| h == name).unwrap();
         let (pid, slope, start) = (column("pid"), column("rss_mb_per_hour"), column("start"));
+        let (old, basis) = (column("old_per_hour"), column("basis"));
         reader
             .records()
             .map(|r| {
                 let r = r.unwrap();
                 (
                     r[pid].parse().unwrap(),
-                    (r[slope].parse().unwrap(), r[start].to_string()),
+                    (
+                        r[slope].parse().unwrap(),
+                        r[start].to_string(),
+                        (&r[basis] == "old").then(|| r[old].parse().unwrap()),
+                    ),
                 )
             })
             .collect()
@@ -307,6 +315,7 @@ mod tests {
     #[test]
     fn trend_lines_are_the_reports_fits() {
         let (_dir, store) = fixture_store();
+        let mut checked_old = 0;
         for selectors in [
             &["--worker", "MetricsProcessor"][..],
             &[
@@ -340,9 +349,9 @@ mod tests {
                     .collect();
                 assert_eq!(trends.len(), 1, "{stem}");
                 let pid: i64 = chart.title.rsplit(' ').next().unwrap().parse().unwrap();
-                let (slope, start) = &report[&pid];
-                let (drawn_slope, drawn_start) = drawn_slope(&trends[0].points);
-                assert_eq!((drawn_slope * 1000.0).round() / 1000.0, *slope, "{stem}");
+                let (slope, start, old) = &report[&pid];
+                let (rss_slope, drawn_start) = drawn_slope(&trends[0].points);
+                assert_eq!((rss_slope * 1000.0).round() / 1000.0, *slope, "{stem}");
                 let zone = args_zone(selectors);
                 assert_eq!(
                     zone.format_iso(drawn_start)[..19],
@@ -354,12 +363,28 @@ mod tests {
                     "{}",
                     trends[0].label
                 );
+                // Old objects decided the verdict: their line too, objects/h.
+                let old_trend = chart
+                    .series
+                    .iter()
+                    .find(|s| s.style == LineStyle::Trend && s.axis == Axis::Objects);
+                match (old, old_trend) {
+                    (Some(per_hour), Some(series)) => {
+                        let (slope, _) = drawn_slope(&series.points);
+                        assert_eq!((slope * BYTES_PER_MB).round(), *per_hour, "{stem}");
+                        assert!(series.label.starts_with("old objects trend +"));
+                        checked_old += 1;
+                    }
+                    (None, None) => {}
+                    other => panic!("{stem}: {other:?}"),
+                }
             }
             // Without --trend, no trend line.
             for (_, chart) in charts(&store, selectors) {
                 assert!(chart.series.iter().all(|s| s.style != LineStyle::Trend));
             }
         }
+        assert!(checked_old >= 3, "{checked_old}");
         // Overlay: one trend per process, in a shade of its own colour.
         let overlay = charts(
             &store,
@@ -378,6 +403,7 @@ mod tests {
             let pid: i64 = trend.label[4..9].parse().unwrap();
             let (slope, _) = drawn_slope(&trend.points);
             assert_eq!((slope * 1000.0).round() / 1000.0, report[&pid].0);
+            assert_eq!(trend.axis, Axis::Bytes);
             assert!(trend.label.starts_with(&format!("pid {pid} RSS trend +")));
         }
     }

@@ -457,13 +457,7 @@ pub fn process_chart(data: &ProcessData<'_>, zone: Zone, window: &str) -> Chart 
         series.extend(rss_trend(report, "", RSS_TREND_COLOR, zone));
         // Old objects decided the verdict: their trend too, over the patched
         // samples drawn.
-        let old_drawn = series
-            .iter()
-            .filter(|s| s.label.starts_with("old objects"))
-            .flat_map(|s| s.points.iter().map(|p| p.0));
-        let span = old_drawn.fold(None, |span: Option<(i64, i64)>, t| {
-            Some(span.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))))
-        });
+        let span = old_objects_span(data.sources.iter().flat_map(|(_, s)| s));
         if let (Basis::Old, Some(fit), Some((from_us, to_us))) = (report.basis, report.old, span) {
             series.push(Series {
                 label: format!("old objects trend {}", objects_per_hour(fit.slope)),
@@ -600,6 +594,19 @@ pub fn rss_trend(
             zone,
         ),
     })
+}
+
+/// First and last time of the samples that carry old objects (patched ones).
+pub fn old_objects_span<'a>(
+    samples: impl IntoIterator<Item = &'a ChartSample>,
+) -> Option<(i64, i64)> {
+    samples
+        .into_iter()
+        .filter(|s| s.old_objects.is_some())
+        .map(|s| s.ts_us)
+        .fold(None, |span, t| {
+            Some(span.map_or((t, t), |(lo, hi): (i64, i64)| (lo.min(t), hi.max(t))))
+        })
 }
 
 /// The fitted line (values in `unit`s against hours since `start_us`) from one

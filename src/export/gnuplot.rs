@@ -10,7 +10,7 @@ use anyhow::Result;
 
 use crate::analysis::fit::Fit;
 use crate::analysis::process::{Basis, ProcessReport};
-use crate::export::chart::{mb_per_hour, objects_per_hour};
+use crate::export::chart::{mb_per_hour, objects_per_hour, old_objects_span};
 use crate::parse::Source;
 use crate::store::{ChartSample, MarkerKind, ProcessEvent, ProcessSummary};
 use crate::zone::Zone;
@@ -344,15 +344,7 @@ fn write_trends(
     let mut plots = Vec::new();
     // The old-objects trend, when they decided the verdict, over the patched
     // samples that carry them.
-    let old_times = spec
-        .blocks
-        .iter()
-        .flat_map(|b| &b.samples)
-        .filter(|s| s.old_objects.is_some())
-        .map(|s| s.ts_us);
-    let old_span = old_times.fold(None, |span: Option<(i64, i64)>, t| {
-        Some(span.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))))
-    });
+    let old_span = old_objects_span(spec.blocks.iter().flat_map(|b| &b.samples));
     let old = match (report.basis, report.old, old_span) {
         (Basis::Old, Some(fit), Some(span)) if has_objects => Some((fit, span)),
         _ => None,
