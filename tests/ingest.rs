@@ -3,56 +3,33 @@
 //! `fixtures/expected/`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::ops::Deref;
+use std::path::Path;
+use std::process::Command;
 
 use tempfile::TempDir;
 
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(rel)
-}
+mod fixture_db;
+use fixture_db::{fixture, FixtureDb};
 
 fn expected(name: &str) -> String {
     fs::read_to_string(fixture("expected").join(name)).unwrap()
 }
 
-/// A fresh database in a temporary folder, and the binary run against it.
-struct Db {
-    dir: TempDir,
+/// A database not yet created, in a temporary folder, with ingest helpers.
+struct Db(FixtureDb);
+
+impl Deref for Db {
+    type Target = FixtureDb;
+
+    fn deref(&self) -> &FixtureDb {
+        &self.0
+    }
 }
 
 impl Db {
     fn new() -> Db {
-        Db {
-            dir: TempDir::new().unwrap(),
-        }
-    }
-
-    fn path(&self) -> PathBuf {
-        self.dir.path().join("memlog.db")
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_miq-memlog"))
-            .arg("--db")
-            .arg(self.path())
-            .args(args)
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap()
-    }
-
-    /// Runs and insists on success; returns stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "miq-memlog {args:?} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        Db(FixtureDb::empty())
     }
 
     /// Ingests fixture paths quietly; returns stdout.
@@ -82,7 +59,7 @@ impl Db {
 
     fn sqlite3(&self, sql: &str) -> String {
         let out = Command::new("sqlite3")
-            .arg(self.path())
+            .arg(&self.db)
             .arg(sql)
             .output()
             .expect("the sqlite3 CLI");
@@ -479,14 +456,14 @@ fn reading_commands_need_an_existing_database() {
     let out = db.run(&["export", "--format", "csv"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no database at"));
-    assert!(!db.path().exists());
+    assert!(!db.db.exists());
 }
 
 #[test]
 fn the_database_path_comes_from_the_environment_too() {
     let dir = TempDir::new().unwrap();
     let db = dir.path().join("from-env.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_miq-memlog"))
+    let out = Command::new(fixture_db::BIN)
         .env("MIQ_MEMLOG_DB", &db)
         .args(["ingest", "--quiet", "--host", "appliance-b"])
         .arg(fixture("appliance-b"))

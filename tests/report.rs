@@ -2,66 +2,14 @@
 //! from `fixtures/expected/export.csv` and `fixtures/expected/events.csv`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_miq-memlog");
 const MIB: f64 = 1_048_576.0;
 const US_PER_HOUR: f64 = 3_600_000_000.0;
 
-fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(path)
-}
-
-struct Db {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-impl Db {
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .arg("--db")
-            .arg(&self.path)
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-}
-
-/// The two appliances ingested as `fixtures/expected/export.csv` describes.
-fn fixture_db() -> Db {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db {
-        path: dir.path().join("t.db"),
-        _dir: dir,
-    };
-    let a = [fixture("appliance-a"), fixture("trip2/appliance-a")];
-    let mut ingest_a: Vec<&str> = vec!["ingest", "--quiet", "--host", "appliance-a"];
-    ingest_a.extend(a.iter().map(|p| p.to_str().unwrap()));
-    db.ok(&ingest_a);
-    let b = fixture("appliance-b");
-    db.ok(&[
-        "ingest",
-        "--quiet",
-        "--host",
-        "appliance-b",
-        b.to_str().unwrap(),
-    ]);
-    db
-}
+mod fixture_db;
+use fixture_db::{fixture, FixtureDb};
 
 /// CSV text as maps from column name to cell.
 fn records(text: &str) -> Vec<BTreeMap<String, String>> {
@@ -157,7 +105,7 @@ fn close(actual: f64, want: f64, tolerance: f64) -> bool {
 
 #[test]
 fn process_rows_match_figures_computed_from_the_export() {
-    let db = fixture_db();
+    let db = FixtureDb::new();
     let report = records(&db.ok(&["report", "--format", "csv"]));
     let truth = processes();
     let events = expected("events.csv");
@@ -265,7 +213,7 @@ fn process_rows_match_figures_computed_from_the_export() {
 
 #[test]
 fn the_leaking_workers_lead_with_the_right_verdicts() {
-    let db = fixture_db();
+    let db = FixtureDb::new();
     let report = records(&db.ok(&["report", "--format", "csv"]));
     let leaking: Vec<(String, String)> = report
         .iter()
@@ -324,7 +272,7 @@ fn the_leaking_workers_lead_with_the_right_verdicts() {
 
 #[test]
 fn worker_types_sum_their_processes() {
-    let db = fixture_db();
+    let db = FixtureDb::new();
     let workers = records(&db.ok(&["report", "--by", "worker", "--format", "csv"]));
     let processes = records(&db.ok(&["report", "--format", "csv"]));
     let types: Vec<(&str, &str, &str)> = workers
@@ -378,7 +326,7 @@ type Changes = (usize, Vec<f64>, Vec<i64>);
 
 #[test]
 fn message_growth_matches_deltas_of_the_export() {
-    let db = fixture_db();
+    let db = FixtureDb::new();
     let got = records(&db.ok(&["report", "--by", "message", "--format", "csv"]));
     // Deltas between consecutive patched samples of each process, by the message
     // named in the later one.
@@ -501,13 +449,9 @@ fn the_message_kind_that_causes_all_growth_is_named() {
         }
         log.push_str(&memory_line(i * 300, kinds[k], 1000 + i as u64, rss, old));
     }
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("evm.log");
+    let db = FixtureDb::empty();
+    let file = db.path().join("evm.log");
     std::fs::write(&file, log).unwrap();
-    let db = Db {
-        path: dir.path().join("m.db"),
-        _dir: dir,
-    };
     db.ok(&[
         "ingest",
         "--quiet",
@@ -557,7 +501,7 @@ fn the_message_kind_that_causes_all_growth_is_named() {
 
 #[test]
 fn selectors_narrow_the_report() {
-    let db = fixture_db();
+    let db = FixtureDb::new();
     let pids = |args: &[&str]| -> Vec<String> {
         let mut args = args.to_vec();
         args.extend(["--format", "csv"]);
@@ -591,7 +535,7 @@ fn selectors_narrow_the_report() {
 
 #[test]
 fn windows_and_sources_narrow_the_fitted_samples() {
-    let db = fixture_db();
+    let db = FixtureDb::new();
     let truth = processes();
     let one = |args: &[&str]| {
         let mut args = args.to_vec();
@@ -674,14 +618,14 @@ fn windows_and_sources_narrow_the_fitted_samples() {
 
 #[test]
 fn the_report_query_runs_in_the_sqlite3_shell() {
-    let db = fixture_db();
+    let db = FixtureDb::new();
     let script =
         format!(
         ".param set :host 'appliance-a'\n.param set :pids '[55012,57231]'\n.mode csv\n.read {}\n",
         Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/report_processes.sql").display()
     );
     let out = Command::new("sqlite3")
-        .arg(&db.path)
+        .arg(&db.db)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -722,7 +666,7 @@ fn the_report_query_runs_in_the_sqlite3_shell() {
 
 #[test]
 fn the_readme_shows_real_output() {
-    let db = fixture_db();
+    let db = FixtureDb::new();
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let mut shown = 0;

@@ -54,9 +54,15 @@ pub struct FixtureDb {
 }
 
 impl FixtureDb {
-    pub fn new() -> FixtureDb {
+    /// A temp dir and the path of a database not yet created in it.
+    pub fn empty() -> FixtureDb {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("miq-memlog.db");
+        FixtureDb { dir, db }
+    }
+
+    pub fn new() -> FixtureDb {
+        let fixture_db = FixtureDb::empty();
         let a = fixture("appliance-a");
         let a2 = fixture("trip2/appliance-a");
         let b = fixture("appliance-b");
@@ -64,13 +70,17 @@ impl FixtureDb {
             let mut args = vec!["ingest", "-q", "--host", host];
             let paths: Vec<&str> = paths.iter().map(|p| p.to_str().unwrap()).collect();
             args.extend(paths);
-            ok(dir.path(), &db, &args);
+            fixture_db.ok(&args);
         }
-        FixtureDb { dir, db }
+        fixture_db
     }
 
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        run(self.path(), &self.db, args)
     }
 
     pub fn ok(&self, args: &[&str]) -> String {
