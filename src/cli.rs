@@ -56,4 +56,6 @@ pub enum Command {
     Query(cmd::query::Args),
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
+    /// Write synthetic appliance logs with a known truth (for tests and benchmarks).
+    Generate(cmd::generate::Args),
 }

@@ -10,6 +10,7 @@ mod export;
 mod parse;
 mod source;
 mod store;
+mod synth;
 mod zone;
 
 fn main() -> ExitCode {
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
         cli::Command::Sql(args) => cmd::sql::run(&cli.db, args),
         cli::Command::Query(args) => cmd::query::run(&cli.db, args),
         cli::Command::Completions(args) => cmd::completions::run(args),
+        cli::Command::Generate(args) => cmd::generate::run(args),
     };
     match result {
         Ok(code) => code,

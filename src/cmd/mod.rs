@@ -4,6 +4,7 @@ pub mod completions;
 pub mod events;
 pub mod export;
 pub mod files;
+pub mod generate;
 pub mod ingest;
 pub mod pids;
 pub mod plot;
