@@ -1,16 +1,18 @@
 //! Finds candidate lines in a stream of log bytes.
 //!
-//! The whole buffer is searched at once for the trigger literals (SIMD
-//! multi-literal search); only the lines around a hit are looked at, so noise
-//! lines are never split, validated or matched one by one. Lines longer than the
-//! buffer are skipped in bounded memory unless their head holds a trigger.
+//! The whole buffer is searched at once for short, rare pieces of the trigger
+//! literals (SIMD multi-literal search); only a line holding a piece is checked
+//! for a whole trigger, so noise lines are never split, validated or matched one
+//! by one. Lines longer than the buffer are skipped in bounded memory unless
+//! their head holds a trigger.
 
 use std::io::{self, Read};
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{packed, AhoCorasick};
+use memchr::memmem::Finder;
 use memchr::{memchr, memrchr};
 
-use super::line::TRIGGERS;
+use super::line::{PREFILTER, TRIGGERS};
 
 /// Bytes read at a time; also the longest line looked at without growing.
 const BLOCK: usize = 1 << 20;
@@ -39,6 +41,39 @@ pub struct ScanStats {
 
 pub struct Scanner {
     triggers: AhoCorasick,
+    prefilter: Prefilter,
+    /// One finder per trigger, to confirm a line the prefilter picked.
+    confirm: Vec<Finder<'static>>,
+}
+
+/// Teddy (SIMD) where the CPU has it, an automaton elsewhere.
+enum Prefilter {
+    Packed(packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Prefilter {
+    fn new() -> Prefilter {
+        let mut builder = packed::Config::new().builder();
+        for piece in PREFILTER {
+            builder.add(piece);
+        }
+        match builder.build() {
+            Some(searcher) => Prefilter::Packed(searcher),
+            None => Prefilter::Automaton(
+                AhoCorasick::new(PREFILTER).expect("prefilter literals build an automaton"),
+            ),
+        }
+    }
+
+    /// The start of the first piece at or after `at`.
+    fn find_from(&self, hay: &[u8], at: usize) -> Option<usize> {
+        match self {
+            Prefilter::Packed(s) => s.find_in(hay, aho_corasick::Span::from(at..hay.len())),
+            Prefilter::Automaton(a) => a.find(aho_corasick::Input::new(hay).range(at..)),
+        }
+        .map(|m| m.start())
+    }
 }
 
 impl Default for Scanner {
@@ -50,7 +85,12 @@ impl Default for Scanner {
 impl Scanner {
     pub fn new() -> Scanner {
         let triggers = AhoCorasick::new(TRIGGERS).expect("trigger literals build an automaton");
-        Scanner { triggers }
+        let confirm = TRIGGERS.iter().map(|t| Finder::new(*t)).collect();
+        Scanner {
+            triggers,
+            prefilter: Prefilter::new(),
+            confirm,
+        }
     }
 
     /// Reads `input` to its end, calling `on_candidate` for each candidate line in order.
@@ -126,23 +166,25 @@ impl Scanner {
     ) {
         let mut counted_to = 0;
         let mut line_no = lines_before;
-        let mut next_line_start = 0;
-        for hit in self.triggers.find_iter(region) {
-            if hit.start() < next_line_start {
+        let mut at = 0;
+        while at < region.len() {
+            let Some(hit) = self.prefilter.find_from(region, at) else {
+                break;
+            };
+            let start = memrchr(b'\n', &region[..hit]).map_or(0, |i| i + 1);
+            let end = memchr(b'\n', &region[hit..]).map_or(region.len(), |i| hit + i);
+            at = end + 1;
+            let bytes = &region[start..end];
+            if !self.confirm.iter().any(|f| f.find(bytes).is_some()) {
                 continue;
             }
-            let start = memrchr(b'\n', &region[..hit.start()]).map_or(0, |i| i + 1);
-            let end =
-                memchr(b'\n', &region[hit.start()..]).map_or(region.len(), |i| hit.start() + i);
             line_no += bytecount::count(&region[counted_to..start], b'\n') as u64;
             counted_to = start;
-            let bytes = &region[start..end];
             let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
             on_candidate(Candidate::Line {
                 line_no: line_no + 1,
                 bytes,
             });
-            next_line_start = end + 1;
         }
     }
 }
