@@ -6,7 +6,7 @@ use anyhow::Result;
 use rusqlite::types::ValueRef;
 use rusqlite::Row;
 
-use crate::parse::time::format_utc_us;
+use crate::parse::time::push_utc_us;
 
 pub const SAMPLE_HEADER: [&str; 14] = [
     "time",
@@ -46,9 +46,7 @@ impl<W: Write> SampleCsv<W> {
             field.clear();
             match row.get_ref(i)? {
                 ValueRef::Null => {}
-                ValueRef::Integer(n) if i == 0 => {
-                    field.extend_from_slice(format_utc_us(n).as_bytes())
-                }
+                ValueRef::Integer(n) if i == 0 => push_utc_us(field, n),
                 ValueRef::Integer(n) => write!(field, "{n}")?,
                 ValueRef::Real(f) => write!(field, "{f}")?,
                 ValueRef::Text(t) | ValueRef::Blob(t) => field.extend_from_slice(t),

@@ -68,15 +68,91 @@ pub fn parse_datetime(b: &[u8]) -> Option<(i64, usize)> {
     Some((civil_to_us(y, mo, d, h, mi, s, us)?, used))
 }
 
+/// Civil date (year, month, day) of a day count since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Appends `n` as exactly `width` decimal digits, zero-padded.
+pub fn push_digits(out: &mut Vec<u8>, mut n: u64, width: usize) {
+    let at = out.len();
+    out.resize(at + width, b'0');
+    for i in (0..width).rev() {
+        out[at + i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+}
+
 /// Formats UTC microseconds as `2017-03-01T00:00:06.137911Z`.
 pub fn format_utc_us(ts_us: i64) -> String {
-    let dt = chrono::DateTime::from_timestamp_micros(ts_us).unwrap_or_default();
-    dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    let mut out = Vec::with_capacity(27);
+    push_utc_us(&mut out, ts_us);
+    String::from_utf8(out).expect("a formatted time is ASCII")
+}
+
+/// Appends `2017-03-01T00:00:06.137911Z`; written by hand for years 1970 to 9999
+/// because export formats one per row.
+pub fn push_utc_us(out: &mut Vec<u8>, ts_us: i64) {
+    const END_OF_9999: i64 = 253_402_300_800_000_000;
+    if !(0..END_OF_9999).contains(&ts_us) {
+        let dt = chrono::DateTime::from_timestamp_micros(ts_us).unwrap_or_default();
+        out.extend_from_slice(dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string().as_bytes());
+        return;
+    }
+    let secs = ts_us / 1_000_000;
+    let (y, m, d) = civil_from_days(secs / 86_400);
+    let sod = secs % 86_400;
+    push_digits(out, y as u64, 4);
+    out.push(b'-');
+    push_digits(out, m as u64, 2);
+    out.push(b'-');
+    push_digits(out, d as u64, 2);
+    out.push(b'T');
+    push_digits(out, (sod / 3600) as u64, 2);
+    out.push(b':');
+    push_digits(out, (sod / 60 % 60) as u64, 2);
+    out.push(b':');
+    push_digits(out, (sod % 60) as u64, 2);
+    out.push(b'.');
+    push_digits(out, (ts_us % 1_000_000) as u64, 6);
+    out.push(b'Z');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hand_formatting_agrees_with_chrono() {
+        let chrono = |us: i64| {
+            chrono::DateTime::from_timestamp_micros(us)
+                .unwrap()
+                .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+                .to_string()
+        };
+        let mut us = 0i64;
+        while us < 253_402_300_800_000_000 {
+            assert_eq!(format_utc_us(us), chrono(us), "{us}");
+            us += 1_727_999_999_999 + (us % 7_919) * 1_000_003;
+        }
+        for us in [
+            -1,
+            253_402_300_799_999_999,
+            253_402_300_800_000_000,
+            999_999_999_999_000_000,
+        ] {
+            assert_eq!(format_utc_us(us), chrono(us), "{us}");
+        }
+    }
 
     #[test]
     fn parses_log_timestamps() {

@@ -5,7 +5,8 @@ use std::io::{self, Write};
 
 use super::rng::Rng;
 use super::spec::MessageKind;
-use super::{push_datetime, push_digits, SECOND};
+use super::{push_datetime, SECOND};
+use crate::parse::time::push_digits;
 
 const VMWARE: &str = "ManageIQ::Providers::Vmware::InfraManager";
 
