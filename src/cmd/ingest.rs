@@ -234,7 +234,9 @@ fn ingest_logs(
         for _ in 0..jobs {
             let tx = tx.clone();
             let (next, scanner) = (&next, &scanner);
-            scope.spawn(move || loop {
+            // Named, so a profile tells parsing from reading and writing.
+            let parse = thread::Builder::new().name("parse".into());
+            parse.spawn_scoped(scope, move || loop {
                 let seq = next.fetch_add(1, Ordering::Relaxed);
                 let Some(file) = logs.get(seq) else { break };
                 if !parse_one(
@@ -248,7 +250,7 @@ fn ingest_logs(
                 ) {
                     break;
                 }
-            });
+            })?;
         }
         drop(tx);
         // Reports come out in input order, whatever order files finish in.

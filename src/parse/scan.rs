@@ -40,7 +40,6 @@ pub struct ScanStats {
 }
 
 pub struct Scanner {
-    triggers: AhoCorasick,
     prefilter: Prefilter,
     /// One finder per trigger, to confirm a line the prefilter picked.
     confirm: Vec<Finder<'static>>,
@@ -84,10 +83,8 @@ impl Default for Scanner {
 
 impl Scanner {
     pub fn new() -> Scanner {
-        let triggers = AhoCorasick::new(TRIGGERS).expect("trigger literals build an automaton");
         let confirm = TRIGGERS.iter().map(|t| Finder::new(*t)).collect();
         Scanner {
-            triggers,
             prefilter: Prefilter::new(),
             confirm,
         }
@@ -121,7 +118,7 @@ impl Scanner {
                 None => {
                     // A line longer than the buffer: grow for a candidate, else skip it.
                     let head = &buf[..len];
-                    let candidate = head.starts_with(b"[----] ") && self.triggers.is_match(head);
+                    let candidate = head.starts_with(b"[----] ") && self.holds_trigger(head);
                     if candidate && buf.len() < MAX_CANDIDATE_LINE {
                         buf.resize(buf.len() * 2, 0);
                         continue;
@@ -157,6 +154,15 @@ impl Scanner {
         }
     }
 
+    /// Whether `bytes` hold a whole trigger literal.
+    fn holds_trigger(&self, bytes: &[u8]) -> bool {
+        self.prefilter.find_from(bytes, 0).is_some() && self.confirm(bytes)
+    }
+
+    fn confirm(&self, bytes: &[u8]) -> bool {
+        self.confirm.iter().any(|f| f.find(bytes).is_some())
+    }
+
     /// Hands on each line of `region` (whole lines, ending in `\n`) that holds a trigger.
     fn scan_lines(
         &self,
@@ -175,7 +181,7 @@ impl Scanner {
             let end = memchr(b'\n', &region[hit..]).map_or(region.len(), |i| hit + i);
             at = end + 1;
             let bytes = &region[start..end];
-            if !self.confirm.iter().any(|f| f.find(bytes).is_some()) {
+            if !self.confirm(bytes) {
                 continue;
             }
             line_no += bytecount::count(&region[counted_to..start], b'\n') as u64;
