@@ -207,6 +207,9 @@ const BLOCK: usize = 1 << 20;
 /// over a bounded channel, so inflating and parsing run side by side.
 pub struct LogBytes {
     blocks: Receiver<io::Result<Vec<u8>>>,
+    /// Read blocks go back to the reading thread, which fills them again instead
+    /// of allocating and zeroing new ones.
+    recycle: SyncSender<Vec<u8>>,
     current: Vec<u8>,
     at: usize,
     reader: Option<JoinHandle<io::Result<ReadSummary>>>,
@@ -220,11 +223,13 @@ impl LogBytes {
     ) -> Result<LogBytes> {
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let (tx, rx) = sync_channel(4);
+        let (recycle, reuse) = sync_channel(4);
         let reader = thread::Builder::new()
             .name("read".into())
-            .spawn(move || read_blocks(file, accept_truncated, progress, tx))?;
+            .spawn(move || read_blocks(file, accept_truncated, progress, tx, reuse))?;
         Ok(LogBytes {
             blocks: rx,
+            recycle,
             current: Vec::new(),
             at: 0,
             reader: Some(reader),
@@ -246,7 +251,8 @@ impl Read for LogBytes {
         while self.at == self.current.len() {
             match self.blocks.recv() {
                 Ok(Ok(block)) => {
-                    self.current = block;
+                    let used = std::mem::replace(&mut self.current, block);
+                    let _ = self.recycle.try_send(used);
                     self.at = 0;
                 }
                 Ok(Err(e)) => return Err(e),
@@ -265,13 +271,14 @@ fn read_blocks(
     accept_truncated: bool,
     progress: impl FnMut(u64),
     tx: SyncSender<io::Result<Vec<u8>>>,
+    reuse: Receiver<Vec<u8>>,
 ) -> io::Result<ReadSummary> {
     let mut raw = BufReader::with_capacity(256 * 1024, HashingReader::new(file, progress));
     let compressed = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     let mut truncated = false;
     if compressed {
         let mut gz = MultiGzDecoder::new(raw);
-        match pump(&mut gz, &tx) {
+        match pump(&mut gz, &tx, &reuse) {
             Ok(()) => {}
             Err(e) if accept_truncated && e.kind() == io::ErrorKind::UnexpectedEof => {
                 truncated = true
@@ -288,7 +295,7 @@ fn read_blocks(
             }
         }
         raw = gz.into_inner();
-    } else if let Err(e) = pump(&mut raw, &tx) {
+    } else if let Err(e) = pump(&mut raw, &tx, &reuse) {
         let _ = tx.send(Err(io::Error::new(e.kind(), e.to_string())));
         return Err(e);
     }
@@ -304,9 +311,14 @@ fn read_blocks(
 
 /// Copies `from` into blocks on the channel until its end; stops quietly when the
 /// receiving side has gone (it failed and needs no more).
-fn pump(from: &mut impl Read, tx: &SyncSender<io::Result<Vec<u8>>>) -> io::Result<()> {
+fn pump(
+    from: &mut impl Read,
+    tx: &SyncSender<io::Result<Vec<u8>>>,
+    reuse: &Receiver<Vec<u8>>,
+) -> io::Result<()> {
     loop {
-        let mut block = vec![0u8; BLOCK];
+        let mut block = reuse.try_recv().unwrap_or_default();
+        block.resize(BLOCK, 0);
         let mut len = 0;
         while len < BLOCK {
             match from.read(&mut block[len..]) {
