@@ -411,15 +411,7 @@ impl Noise {
                     rng.below(1_000_000)
                 );
             }
-            85..=87 => {
-                // Mentions log_status but holds no memory values.
-                let _ = writeln!(
-                    out,
-                    "Q-task_id([log_status]) MIQ(MiqServer#log_status) [EVM Server ({pid})] Worker Count: {}",
-                    5 + rng.below(20)
-                );
-            }
-            88..=89 => {
+            88..=89 if rng.chance(0.05) => {
                 // A multi-line dump whose continuation lines look like memory lines.
                 let _ = writeln!(
                     out,
@@ -430,6 +422,14 @@ impl Noise {
                     "  last: Memory Info XXXX (nil) => {{Live: 1, Old: 1, RSS: 1, PSS: 1}}"
                 );
                 let _ = writeln!(out, "  was: process memory usage [1] exceeded limit [2]");
+            }
+            85..=89 => {
+                // Mentions log_status but holds no memory values.
+                let _ = writeln!(
+                    out,
+                    "Q-task_id([log_status]) MIQ(MiqServer#log_status) [EVM Server ({pid})] Worker Count: {}",
+                    5 + rng.below(20)
+                );
             }
             90..=92 => {
                 let _ = writeln!(
