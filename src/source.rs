@@ -202,6 +202,7 @@ pub struct ReadSummary {
 }
 
 const BLOCK: usize = 1 << 20;
+const BLOCKS_IN_FLIGHT: usize = 2;
 
 /// Reads (and inflates) a log file on a thread of its own, handing decoded blocks
 /// over a bounded channel, so inflating and parsing run side by side.
@@ -222,8 +223,9 @@ impl LogBytes {
         progress: impl FnMut(u64) + Send + 'static,
     ) -> Result<LogBytes> {
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let (tx, rx) = sync_channel(4);
-        let (recycle, reuse) = sync_channel(4);
+        // A few blocks of slack each way keep both threads busy; more only costs memory.
+        let (tx, rx) = sync_channel(BLOCKS_IN_FLIGHT);
+        let (recycle, reuse) = sync_channel(BLOCKS_IN_FLIGHT);
         let reader = thread::Builder::new()
             .name("read".into())
             .spawn(move || read_blocks(file, accept_truncated, progress, tx, reuse))?;

@@ -23,6 +23,9 @@ use crate::zone::{OffsetVotes, ZoneChoice, UTC};
 pub const DEFAULT_HOST: &str = "appliance";
 /// Records handed to the writer at a time.
 const BATCH: usize = 4096;
+/// Batches waiting for the writer; parsing waits beyond that, which bounds memory
+/// (a batch is about 1.5 MB) however far the writer falls behind.
+const BATCHES_IN_FLIGHT: usize = 8;
 /// Rejected lines shown per file; all are counted.
 const SHOWN_REJECTS: usize = 5;
 
@@ -229,7 +232,7 @@ fn ingest_logs(
         .clamp(1, logs.len());
     let next = AtomicUsize::new(0);
     let scanner = Scanner::new();
-    let (tx, rx) = sync_channel::<Message>(64);
+    let (tx, rx) = sync_channel::<Message>(BATCHES_IN_FLIGHT);
     thread::scope(|scope| -> Result<()> {
         for _ in 0..jobs {
             let tx = tx.clone();
