@@ -38,8 +38,11 @@ def inflated(path):
     return int(out)
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 def short(cmd):
-    return cmd.replace(D + "/", "$D/").replace(env["BIN"], "miq-memlog")
+    return cmd.replace(D + "/", "$D/").replace(env["BIN"], "miq-memlog").replace(ROOT + "/", "")
 
 
 gz_bytes = size(env["GZ"])
