@@ -45,8 +45,8 @@ gen big --seed 1 --size 1G
 # Four days of 256 MiB for the multi-core measurement.
 gen multi --seed 2 --days 4 --size 256M
 # Same volume, lines of 200 bytes vs lines of 5 MB (plain text).
-gen short --seed 3 --size 512M --plain --line-bytes 200
-gen long --seed 3 --size 512M --plain --line-bytes 5M
+gen short --seed 3 --size 1G --plain --line-bytes 200
+gen long --seed 3 --size 1G --plain --line-bytes 5M
 # Three days of a patched appliance at one message per second per worker: > 1 M samples.
 gen export --seed 4 --days 3 --interval 1 --dump-every 0
 
@@ -67,6 +67,11 @@ rm -f "$D"/once.db* "$D"/export.db*
 SAMPLES=$(sqlite3 "$D/export.db" "SELECT COUNT(*) FROM sample")
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+# Compared commands run in alternating rounds (benches/pair.py), so a build that
+# other users start halfway slows both alike; a single command runs under hyperfine.
+pair() {
+    PAIR_OUT="$D/json" python3 "$ROOT/benches/pair.py" "$RUNS" "$@"
+}
 hf() {
     local name=$1
     shift
@@ -74,18 +79,18 @@ hf() {
 }
 fresh="rm -f $DB $DB-wal $DB-shm"
 
-hf gzip_dc "gzip -dc $GZ > /dev/null"
-hf ingest_gz --prepare "$fresh" "$BIN --db $DB ingest -q $GZ"
-hf ingest_plain --prepare "$fresh" "$BIN --db $DB ingest -q $PLAIN"
+pair ingest_gz "$BIN --db $DB ingest -q $GZ" gzip_dc "gzip -dc $GZ > /dev/null" --prepare-a "$fresh"
 # Not to /dev/null: GNU grep stops at the first match when its output goes there.
-hf grep_plain "grep -c -e 'Memory Info XXXX' -e log_status -e 'exceeded limit' $PLAIN > $D/grep.count"
-hf multi_all --prepare "$fresh" "$BIN --db $DB ingest -q $MULTI"
-hf multi_one --prepare "$fresh" "taskset -c 0 $BIN --db $DB ingest -q $MULTI"
+pair ingest_plain "$BIN --db $DB ingest -q $PLAIN" \
+    grep_plain "grep -c -e 'Memory Info XXXX' -e log_status -e 'exceeded limit' $PLAIN > $D/grep.count" \
+    --prepare-a "$fresh"
+pair multi_all "$BIN --db $DB ingest -q $MULTI" multi_one "taskset -c 0 $BIN --db $DB ingest -q $MULTI" \
+    --prepare-a "$fresh" --prepare-b "$fresh"
 hf reingest --prepare "$fresh; cp $D/once.db $DB" "$BIN --db $DB ingest -q $GZ"
-hf export_csv "$BIN --db $D/export.db export --format csv > /dev/null"
-hf sqlite_csv "sqlite3 -csv $D/export.db '.param set :host NULL' '.read $ROOT/queries/export_samples.sql' > /dev/null"
-hf lines_200 --prepare "$fresh" "$BIN --db $DB ingest -q $SHORT"
-hf lines_5m --prepare "$fresh" "$BIN --db $DB ingest -q $LONG"
+pair export_csv "$BIN --db $D/export.db export --format csv > /dev/null" \
+    sqlite_csv "sqlite3 -csv $D/export.db '.param set :host NULL' '.read $ROOT/queries/export_samples.sql' > /dev/null"
+pair lines_200 "$BIN --db $DB ingest -q $SHORT" lines_5m "$BIN --db $DB ingest -q $LONG" \
+    --prepare-a "$fresh" --prepare-b "$fresh"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Peak RSS (kB) of each ingest, from GNU time.

@@ -106,8 +106,8 @@ timing_names = [
     ("reingest", "re-ingest the unchanged gzip log"),
     ("export_csv", "export every sample as CSV"),
     ("sqlite_csv", "the same select through `sqlite3 -csv`"),
-    ("lines_200", "ingest 512 MiB of 200-byte lines"),
-    ("lines_5m", "ingest 512 MiB of 5 MB lines"),
+    ("lines_200", "ingest 1 GiB of 200-byte lines"),
+    ("lines_5m", "ingest 1 GiB of 5 MB lines"),
 ]
 
 lines = []
@@ -115,9 +115,10 @@ w = lines.append
 w("# Benchmarks")
 w("")
 w("Written by `benches/bench.sh` (see the README); every number below comes from one run of it,")
-w(f"medians of {env['RUNS']} runs (after one warm-up) measured by hyperfine on the same files.")
-w("The machine is shared: other builds run at the same time, so single timings are noisy;")
-w("the ratios compare commands measured minutes apart in the same run.")
+w(f"medians of {env['RUNS']} runs (after one warm-up round) on the same files. The two commands")
+w("of each comparison run in alternating rounds (A B, B A, A B, ...: `benches/pair.py`), so")
+w("that load from other users of the machine (it is shared; other builds run at the same")
+w("time) falls on both alike; the re-ingest runs under hyperfine.")
 w("")
 w("## Targets")
 w("")
@@ -138,17 +139,21 @@ w(f"- the 1 GB log: `generate --seed 1 --size 1G`, one appliance-day, {plain_byt
   f"{gz_bytes:,} bytes gzip; noise lines of every shape with lines up to 4 MiB, 5 patched workers, "
   "`log_status` every 5 minutes;")
 w(f"- {len(multi_files)} files: `generate --seed 2 --days 4 --size 256M`: {multi_plain:,} bytes plain, {multi_gz:,} gzip;")
-w(f"- line lengths: `generate --seed 3 --size 512M --plain --line-bytes 200` ({short_bytes:,} bytes) "
+w(f"- line lengths: `generate --seed 3 --size 1G --plain --line-bytes 200` ({short_bytes:,} bytes) "
   f"and `--line-bytes 5M` ({long_bytes:,} bytes);")
 w(f"- export: `generate --seed 4 --days 3 --interval 1 --dump-every 0`, ingested: {int(env['SAMPLES']):,} samples.")
 w("")
 w("## Timings")
 w("")
-w("| what | command | median s | min s | max s |")
-w("| --- | --- | ---: | ---: | ---: |")
+w("| what | command | median s | min s | max s | CPU s (user + sys, mean) |")
+w("| --- | --- | ---: | ---: | ---: | ---: |")
 for name, what in timing_names:
     r = result(name)
-    w(f"| {what} | `{short(r['command'])}` | {r['median']:.3f} | {r['min']:.3f} | {r['max']:.3f} |")
+    cpu_s = r["user"] + r["system"]
+    w(f"| {what} | `{short(r['command'])}` | {r['median']:.3f} | {r['min']:.3f} | {r['max']:.3f} | {cpu_s:.3f} |")
+w("")
+w("CPU time is less sensitive to the other users of the machine than wall time; an ingest")
+w("uses more CPU than wall time when its threads overlap.")
 w("")
 w("Each ingest starts from an empty database (`--prepare` removes it), except the re-ingest,")
 w("which starts from a copy of the database holding the first ingest. \"One core\" is")

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::{self, JoinHandle};
@@ -165,7 +165,7 @@ pub fn content_hash(path: &Path) -> io::Result<String> {
 /// Passes bytes through while hashing them and reporting progress.
 pub struct HashingReader<R, P> {
     inner: R,
-    hasher: Xxh3,
+    hasher: Option<Xxh3>,
     progress: P,
 }
 
@@ -173,20 +173,35 @@ impl<R: Read, P: FnMut(u64)> HashingReader<R, P> {
     pub fn new(inner: R, progress: P) -> Self {
         HashingReader {
             inner,
-            hasher: Xxh3::new(),
+            hasher: Some(Xxh3::new()),
+            progress,
+        }
+    }
+
+    /// Reports progress only: the bytes are hashed further down the line.
+    fn counting(inner: R, progress: P) -> Self {
+        HashingReader {
+            inner,
+            hasher: None,
             progress,
         }
     }
 
     pub fn hex_digest(&self) -> String {
-        format!("{:032x}", self.hasher.digest128())
+        self.hasher.as_ref().map(hex_digest).unwrap_or_default()
     }
+}
+
+fn hex_digest(hasher: &Xxh3) -> String {
+    format!("{:032x}", hasher.digest128())
 }
 
 impl<R: Read, P: FnMut(u64)> Read for HashingReader<R, P> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&buf[..n]);
+        }
         (self.progress)(n as u64);
         Ok(n)
     }
@@ -211,6 +226,9 @@ pub struct LogBytes {
     /// Read blocks go back to the reading thread, which fills them again instead
     /// of allocating and zeroing new ones.
     recycle: SyncSender<Vec<u8>>,
+    /// A plain file's hash, taken here rather than on the reading thread: reading
+    /// (copying out of the page cache) is the slower side, parsing has time to spare.
+    plain_hash: Option<Xxh3>,
     current: Vec<u8>,
     at: usize,
     reader: Option<JoinHandle<io::Result<ReadSummary>>>,
@@ -222,16 +240,20 @@ impl LogBytes {
         accept_truncated: bool,
         progress: impl FnMut(u64) + Send + 'static,
     ) -> Result<LogBytes> {
-        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let mut file =
+            File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let compressed = starts_with_gzip_magic(&mut file)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         // A few blocks of slack each way keep both threads busy; more only costs memory.
         let (tx, rx) = sync_channel(BLOCKS_IN_FLIGHT);
         let (recycle, reuse) = sync_channel(BLOCKS_IN_FLIGHT);
         let reader = thread::Builder::new()
             .name("read".into())
-            .spawn(move || read_blocks(file, accept_truncated, progress, tx, reuse))?;
+            .spawn(move || read_blocks(file, compressed, accept_truncated, progress, tx, reuse))?;
         Ok(LogBytes {
             blocks: rx,
             recycle,
+            plain_hash: (!compressed).then(Xxh3::new),
             current: Vec::new(),
             at: 0,
             reader: Some(reader),
@@ -241,11 +263,23 @@ impl LogBytes {
     /// Waits for the reading thread and returns what it found.
     pub fn finish(mut self) -> io::Result<ReadSummary> {
         drop(std::mem::replace(&mut self.blocks, sync_channel(0).1));
-        match self.reader.take().map(JoinHandle::join) {
-            Some(Ok(result)) => result,
-            _ => Err(io::Error::other("the reading thread stopped unexpectedly")),
+        let mut summary = match self.reader.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result?,
+            _ => return Err(io::Error::other("the reading thread stopped unexpectedly")),
+        };
+        if let Some(hasher) = &self.plain_hash {
+            summary.hash = hex_digest(hasher);
         }
+        Ok(summary)
     }
+}
+
+/// Detects gzip by its magic bytes, then rewinds.
+fn starts_with_gzip_magic(file: &mut File) -> io::Result<bool> {
+    let mut magic = Vec::with_capacity(2);
+    (&mut *file).take(2).read_to_end(&mut magic)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(magic == [0x1f, 0x8b])
 }
 
 impl Read for LogBytes {
@@ -253,6 +287,9 @@ impl Read for LogBytes {
         while self.at == self.current.len() {
             match self.blocks.recv() {
                 Ok(Ok(block)) => {
+                    if let Some(hasher) = &mut self.plain_hash {
+                        hasher.update(&block);
+                    }
                     let used = std::mem::replace(&mut self.current, block);
                     let _ = self.recycle.try_send(used);
                     self.at = 0;
@@ -270,13 +307,18 @@ impl Read for LogBytes {
 
 fn read_blocks(
     file: File,
+    compressed: bool,
     accept_truncated: bool,
     progress: impl FnMut(u64),
     tx: SyncSender<io::Result<Vec<u8>>>,
     reuse: Receiver<Vec<u8>>,
 ) -> io::Result<ReadSummary> {
-    let mut raw = BufReader::with_capacity(256 * 1024, HashingReader::new(file, progress));
-    let compressed = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let reader = if compressed {
+        HashingReader::new(file, progress)
+    } else {
+        HashingReader::counting(file, progress)
+    };
+    let mut raw = BufReader::with_capacity(256 * 1024, reader);
     let mut truncated = false;
     if compressed {
         let mut gz = MultiGzDecoder::new(raw);
@@ -342,6 +384,30 @@ fn pump(
         block.truncate(len);
         if tx.send(Ok(block)).is_err() {
             return Ok(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stored hash is the one `content_hash` finds again, plain or gzip.
+    #[test]
+    fn read_hash_is_the_content_hash() {
+        for path in [
+            "fixtures/trip1/appliance-a/evm.log",
+            "fixtures/appliance-a/evm.log-20170303.gz",
+            "fixtures/edge/long-line.log.gz",
+        ] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+            let mut bytes = LogBytes::open(&path, false, |_| {}).unwrap();
+            let mut text = Vec::new();
+            bytes.read_to_end(&mut text).unwrap();
+            let summary = bytes.finish().unwrap();
+            assert_eq!(summary.hash, content_hash(&path).unwrap(), "{path:?}");
+            assert_eq!(summary.compressed, path.extension().unwrap() == "gz");
+            assert!(text.starts_with(b"[----] "));
         }
     }
 }
