@@ -5,6 +5,7 @@
 #   benches/bench.sh              # 5 runs per measurement, data in target/bench
 #   RUNS=9 benches/bench.sh       # more runs on a noisy machine
 #   PROFILE=0 benches/bench.sh    # skip the perf profiles
+#   REPORT_ONLY=1 benches/bench.sh  # rewrite BENCHMARKS.md from the last run's results
 #
 # Needs: cargo, hyperfine, gzip, grep, sqlite3, python3, GNU time (/usr/bin/time),
 # taskset (util-linux); perf for the profile section (skipped when missing).
@@ -16,6 +17,14 @@ PROFILE=${PROFILE:-1}
 D=${BENCH_DIR:-$ROOT/target/bench}
 BIN=$ROOT/target/release/miq-memlog
 OUT=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
+
+if [ "${REPORT_ONLY:-0}" = 1 ]; then
+    # shellcheck disable=SC1091
+    . "$D/report.env"
+    python3 "$ROOT/benches/report.py"
+    echo "wrote $OUT"
+    exit 0
+fi
 
 for tool in hyperfine gzip grep sqlite3 python3 taskset /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is needed" >&2; exit 1; }
@@ -129,5 +138,6 @@ fi
 
 export D RUNS SAMPLES GZ PLAIN SHORT LONG MULTI BIN LOAD_BEFORE LOAD_AFTER PROFILES OUT \
     RSS_GZ RSS_PLAIN RSS_MULTI RSS_LONG RSS_EXPORT
+export -p | grep -E ' (D|RUNS|SAMPLES|GZ|PLAIN|SHORT|LONG|MULTI|BIN|LOAD_BEFORE|LOAD_AFTER|PROFILES|OUT|RSS_[A-Z]+)=' >"$D/report.env"
 python3 "$ROOT/benches/report.py"
 echo "wrote $OUT"
