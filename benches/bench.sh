@@ -97,7 +97,7 @@ pair multi_all "$BIN --db $DB ingest -q $MULTI" multi_one "taskset -c 0 $BIN --d
     --prepare-a "$fresh" --prepare-b "$fresh"
 hf reingest --prepare "$fresh; cp $D/once.db $DB" "$BIN --db $DB ingest -q $GZ"
 pair export_csv "$BIN --db $D/export.db export --format csv > /dev/null" \
-    sqlite_csv "sqlite3 -csv $D/export.db '.param set :host NULL' '.read $ROOT/queries/export_samples.sql' > /dev/null"
+    sqlite_csv "sqlite3 -csv $D/export.db '.read $ROOT/queries/export_samples.sql' > /dev/null"
 pair lines_200 "$BIN --db $DB ingest -q $SHORT" lines_5m "$BIN --db $DB ingest -q $LONG" \
     --prepare-a "$fresh" --prepare-b "$fresh"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
