@@ -432,7 +432,7 @@ impl<'p> Appliance<'p> {
     fn noise_until(&mut self, until: i64) -> Result<()> {
         let from = self.last_us;
         let span = (until - from).max(0);
-        let count = if self.plan.size == 0 && self.plan.line_bytes.is_none() {
+        let count = if self.plan.size == 0 {
             self.rng.below(7)
         } else {
             u64::MAX
