@@ -96,6 +96,7 @@ pair ingest_plain "$BIN --db $DB ingest -q $PLAIN" \
 pair multi_all "$BIN --db $DB ingest -q $MULTI" multi_one "taskset -c 0 $BIN --db $DB ingest -q $MULTI" \
     --prepare-a "$fresh" --prepare-b "$fresh"
 hf reingest --prepare "$fresh; cp $D/once.db $DB" "$BIN --db $DB ingest -q $GZ"
+hf ingest_dense --prepare "$fresh" "$BIN --db $DB ingest -q $D/export/appliance-01"
 pair export_csv "$BIN --db $D/export.db export --format csv > /dev/null" \
     sqlite_csv "sqlite3 -csv $D/export.db '.read $ROOT/queries/export_samples.sql' > /dev/null"
 pair lines_200 "$BIN --db $DB ingest -q $SHORT" lines_5m "$BIN --db $DB ingest -q $LONG" \
@@ -111,6 +112,8 @@ RSS_GZ=$(peak "$BIN" --db "$DB" ingest -q "$GZ")
 RSS_PLAIN=$(peak "$BIN" --db "$DB" ingest -q "$PLAIN")
 RSS_MULTI=$(peak "$BIN" --db "$DB" ingest -q "$MULTI")
 RSS_LONG=$(peak "$BIN" --db "$DB" ingest -q "$LONG")
+# A log that is nearly all samples: the writer, not reading, sets the pace.
+RSS_DENSE=$(peak "$BIN" --db "$DB" ingest -q "$D/export/appliance-01")
 RSS_EXPORT=$(/usr/bin/time -v "$BIN" --db "$D/export.db" export --format csv 2>&1 >/dev/null |
     awk -F': ' '/Maximum resident set size/ {print $2}')
 
@@ -137,7 +140,7 @@ else
 fi
 
 export D RUNS SAMPLES GZ PLAIN SHORT LONG MULTI BIN LOAD_BEFORE LOAD_AFTER PROFILES OUT \
-    RSS_GZ RSS_PLAIN RSS_MULTI RSS_LONG RSS_EXPORT
+    RSS_GZ RSS_PLAIN RSS_MULTI RSS_LONG RSS_DENSE RSS_EXPORT
 export -p | grep -E ' (D|RUNS|SAMPLES|GZ|PLAIN|SHORT|LONG|MULTI|BIN|LOAD_BEFORE|LOAD_AFTER|PROFILES|OUT|RSS_[A-Z]+)=' >"$D/report.env"
 python3 "$ROOT/benches/report.py"
 echo "wrote $OUT"
