@@ -4,24 +4,7 @@
 use std::collections::BTreeMap;
 
 mod fixture_db;
-use fixture_db::FixtureDb;
-
-/// CSV text as maps from column name to cell.
-fn records(text: &str) -> Vec<BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header = reader.headers().unwrap().clone();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            header
-                .iter()
-                .map(String::from)
-                .zip(r.iter().map(String::from))
-                .collect()
-        })
-        .collect()
-}
+use fixture_db::{records, FixtureDb};
 
 const WORKERS: [&str; 5] = [
     // Leaks 6 MB/h, only while delivering Storage.perf_process, up to 400 MB.

@@ -9,24 +9,7 @@ const MIB: f64 = 1_048_576.0;
 const US_PER_HOUR: f64 = 3_600_000_000.0;
 
 mod fixture_db;
-use fixture_db::{fixture, FixtureDb};
-
-/// CSV text as maps from column name to cell.
-fn records(text: &str) -> Vec<BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header = reader.headers().unwrap().clone();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            header
-                .iter()
-                .map(String::from)
-                .zip(r.iter().map(String::from))
-                .collect()
-        })
-        .collect()
-}
+use fixture_db::{fixture, records, FixtureDb};
 
 fn expected(name: &str) -> Vec<BTreeMap<String, String>> {
     records(&std::fs::read_to_string(fixture(&format!("expected/{name}"))).unwrap())

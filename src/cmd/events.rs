@@ -1,11 +1,10 @@
-use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
 
 use crate::cmd::select_args::Selectors;
-use crate::export::table::{write_table, TableFormat};
+use crate::export::table::{print_table, TableFormat};
 use crate::store::{Access, Store, Value};
 
 #[derive(Debug, clap::Args)]
@@ -28,8 +27,6 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
             row[3] = Value::Text(args.select.tz.format_iso(ts_us));
         }
     }
-    let mut out = io::stdout().lock();
-    write_table(&mut out, &table, args.format)?;
-    out.flush()?;
+    print_table(&table, args.format)?;
     Ok(ExitCode::SUCCESS)
 }

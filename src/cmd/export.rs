@@ -1,4 +1,3 @@
-use std::collections::HashSet;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,7 +10,7 @@ use crate::cmd::select_args::{selected_processes, sources_for, Selectors};
 use crate::export::csv::SampleCsv;
 use crate::export::files::{ensure_dir, write_whole};
 use crate::export::gnuplot::{
-    file_stem, unique_stem, write_data, write_impulses, write_script, SampleBlock, ScriptSpec,
+    write_data, write_impulses, write_script, FileNamer, SampleBlock, ScriptSpec,
 };
 use crate::store::{Access, Selection, Store};
 
@@ -99,7 +98,7 @@ fn export_gnuplot(
     let zone = select.tz;
     let base_header = provenance(store, select)?;
     ensure_dir(dir)?;
-    let mut used = HashSet::new();
+    let mut namer = FileNamer::new(selection.from_us, selection.to_us, zone);
     let mut stderr = io::stderr().lock();
     for process in &processes {
         let blocks: Vec<SampleBlock> = sources_for(process, selection, select.source.is_some())
@@ -122,16 +121,10 @@ fn export_gnuplot(
             .max()
             .unwrap_or(process.last_us);
         let events = store.process_events(process, selection)?;
-        let stem = unique_stem(
-            &mut used,
-            file_stem(
-                &process.host,
-                &process.pid.to_string(),
-                first_us,
-                selection.from_us,
-                selection.to_us,
-                zone,
-            ),
+        let stem = namer.name(
+            &process.host,
+            &process.pid.to_string(),
+            first_us,
             &process.worker,
         );
         let mut header = base_header.clone();

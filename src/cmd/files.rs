@@ -1,10 +1,9 @@
-use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::export::table::{write_table, TableFormat};
+use crate::export::table::{print_table, TableFormat};
 use crate::store::{Access, Store};
 
 #[derive(Debug, clap::Args)]
@@ -16,8 +15,6 @@ pub struct Args {
 
 pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
     let store = Store::open(db, Access::ReadOnly)?;
-    let mut out = io::stdout().lock();
-    write_table(&mut out, &store.files()?, args.format)?;
-    out.flush()?;
+    print_table(&store.files()?, args.format)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,11 +1,10 @@
-use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
 
 use crate::cmd::select_args::Selectors;
-use crate::export::table::{write_table, TableFormat};
+use crate::export::table::{print_table, TableFormat};
 use crate::store::{Access, Store, Table, Value};
 
 #[derive(Debug, clap::Args)]
@@ -60,8 +59,6 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
             })
             .collect(),
     };
-    let mut out = io::stdout().lock();
-    write_table(&mut out, &table, args.format)?;
-    out.flush()?;
+    print_table(&table, args.format)?;
     Ok(ExitCode::SUCCESS)
 }

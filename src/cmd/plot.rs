@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,7 +11,7 @@ use crate::cmd::report::reports_by_process;
 use crate::cmd::select_args::{selected_processes, sources_for, Selectors};
 use crate::export::chart::{overlay_chart, process_chart, render, Chart, ImageFormat, ProcessData};
 use crate::export::files::ensure_dir;
-use crate::export::gnuplot::{file_stem, unique_stem};
+use crate::export::gnuplot::FileNamer;
 use crate::store::{Access, ProcessSummary, Selection, Store};
 use crate::zone::Zone;
 
@@ -114,7 +114,7 @@ fn for_each_chart(
     } else {
         HashMap::new()
     };
-    let mut used = HashSet::new();
+    let mut namer = FileNamer::new(selection.from_us, selection.to_us, zone);
     if args.overlay {
         let mut groups: BTreeMap<(&str, &str), Vec<&ProcessSummary>> = BTreeMap::new();
         for p in processes {
@@ -143,18 +143,7 @@ fn for_each_chart(
                 &window_text(first_us, last_us, zone, selection),
             );
             let short = worker.rsplit("::").next().unwrap_or(worker);
-            let stem = unique_stem(
-                &mut used,
-                file_stem(
-                    host,
-                    &format!("{short}_overlay"),
-                    first_us,
-                    selection.from_us,
-                    selection.to_us,
-                    zone,
-                ),
-                worker,
-            );
+            let stem = namer.name(host, &format!("{short}_overlay"), first_us, worker);
             draw(stem, chart)?;
         }
         return Ok(());
@@ -172,16 +161,10 @@ fn for_each_chart(
             zone,
             &window_text(first_us, process.last_us, zone, selection),
         );
-        let stem = unique_stem(
-            &mut used,
-            file_stem(
-                &process.host,
-                &process.pid.to_string(),
-                first_us,
-                selection.from_us,
-                selection.to_us,
-                zone,
-            ),
+        let stem = namer.name(
+            &process.host,
+            &process.pid.to_string(),
+            first_us,
             &process.worker,
         );
         draw(stem, chart)?;

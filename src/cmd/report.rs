@@ -1,5 +1,4 @@
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -10,7 +9,7 @@ use crate::analysis::attribution::MessageTally;
 use crate::analysis::process::{analyse, summarise_worker, ProcessFacts, ProcessReport};
 use crate::analysis::BYTES_PER_MB;
 use crate::cmd::select_args::Selectors;
-use crate::export::table::{write_table, TableFormat};
+use crate::export::table::{print_table, TableFormat};
 use crate::store::{Access, ReportProcess, Selection, Store, Table, Value};
 use crate::zone::Zone;
 
@@ -54,9 +53,7 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
             message_table(&tally)
         }
     };
-    let mut out = io::stdout().lock();
-    write_table(&mut out, &table, args.format)?;
-    out.flush()?;
+    print_table(&table, args.format)?;
     Ok(ExitCode::SUCCESS)
 }
 

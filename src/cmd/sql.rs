@@ -1,10 +1,9 @@
-use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::export::table::{write_table, TableFormat};
+use crate::export::table::{print_table, TableFormat};
 use crate::store::{Access, Store};
 
 /// The database is opened read-only and a statement that would write is refused
@@ -21,8 +20,6 @@ pub struct Args {
 pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
     let store = Store::open(db, Access::ReadOnly)?;
     let table = store.run_query(&args.query, &[])?;
-    let mut out = io::stdout().lock();
-    write_table(&mut out, &table, args.format)?;
-    out.flush()?;
+    print_table(&table, args.format)?;
     Ok(ExitCode::SUCCESS)
 }

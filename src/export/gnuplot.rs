@@ -44,7 +44,7 @@ pub fn safe_name(text: &str) -> String {
 
 /// `<host>_<YYYYMMDD of first row>_<pid>[_from_<YYYYMMDDHHMM>][_to_<YYYYMMDDHHMM>]`,
 /// dates in `zone`.
-pub fn file_stem(
+fn file_stem(
     host: &str,
     pid_or_label: &str,
     first_us: i64,
@@ -65,20 +65,47 @@ pub fn file_stem(
     safe_name(&stem)
 }
 
-/// Unique output names: a second process with the same host, date and pid (a pid
-/// reused by another worker type) gets its worker type appended.
-pub fn unique_stem(used: &mut HashSet<String>, stem: String, worker: &str) -> String {
-    let mut candidate = stem.clone();
-    if used.contains(&candidate) {
-        candidate = safe_name(&format!("{stem}_{worker}"));
+/// Names the output files of one run: `file_stem` names, made unique. A second
+/// process with the same host, date and pid (a pid reused by another worker type)
+/// gets its worker type appended.
+pub struct FileNamer {
+    used: HashSet<String>,
+    from_us: Option<i64>,
+    to_us: Option<i64>,
+    zone: Zone,
+}
+
+impl FileNamer {
+    pub fn new(from_us: Option<i64>, to_us: Option<i64>, zone: Zone) -> FileNamer {
+        FileNamer {
+            used: HashSet::new(),
+            from_us,
+            to_us,
+            zone,
+        }
     }
-    let mut n = 2;
-    while used.contains(&candidate) {
-        candidate = format!("{stem}_{n}");
-        n += 1;
+
+    pub fn name(&mut self, host: &str, pid_or_label: &str, first_us: i64, worker: &str) -> String {
+        let stem = file_stem(
+            host,
+            pid_or_label,
+            first_us,
+            self.from_us,
+            self.to_us,
+            self.zone,
+        );
+        let mut candidate = stem.clone();
+        if self.used.contains(&candidate) {
+            candidate = safe_name(&format!("{stem}_{worker}"));
+        }
+        let mut n = 2;
+        while self.used.contains(&candidate) {
+            candidate = format!("{stem}_{n}");
+            n += 1;
+        }
+        self.used.insert(candidate.clone());
+        candidate
     }
-    used.insert(candidate.clone());
-    candidate
 }
 
 /// The samples of one source, as one block of a `.data` file.

@@ -23,6 +23,14 @@ fn cell(v: &Value) -> String {
     }
 }
 
+/// Writes `table` to standard output.
+pub fn print_table(table: &Table, format: TableFormat) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    write_table(&mut out, table, format)?;
+    out.flush()?;
+    Ok(())
+}
+
 pub fn write_table(out: &mut impl Write, table: &Table, format: TableFormat) -> Result<()> {
     match format {
         TableFormat::Table => write_aligned(out, table),

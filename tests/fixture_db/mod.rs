@@ -144,3 +144,20 @@ pub fn expected_rows() -> Vec<Vec<String>> {
         .map(|l| l.split(',').map(String::from).collect())
         .collect()
 }
+
+/// CSV text as maps from column name to cell.
+pub fn records(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            header
+                .iter()
+                .map(String::from)
+                .zip(r.iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
