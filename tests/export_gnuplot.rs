@@ -419,7 +419,7 @@ fn trend_scripts_draw_the_report_fits() {
         let title = script
             .split("title \"RSS trend ")
             .nth(1)
-            .and_then(|t| t.split_once(" MB/h\""))
+            .and_then(|t| t.split_once(" MiB/h\""))
             .unwrap_or_else(|| panic!("{name}: the slope in the key"))
             .0;
         let decimals = title.split_once('.').map_or(0, |(_, d)| d.len());

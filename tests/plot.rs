@@ -237,7 +237,7 @@ fn trend_lines_carry_the_report_slopes_in_the_legend() {
         let pid = name.split('_').nth(2).unwrap();
         let (rss, old, basis) = &report[pid];
         let (shown, decimals, unit) = legend_number(&svg, "RSS trend ");
-        assert_eq!(unit, " MB/h", "{name}");
+        assert_eq!(unit, " MiB/h", "{name}");
         agrees(shown, decimals, *rss, 0.001);
         // When old objects decided the verdict, their trend is drawn too.
         if basis == "old" {
@@ -294,7 +294,7 @@ fn trend_lines_carry_the_report_slopes_in_the_legend() {
     let svg = String::from_utf8(files[0].1.clone()).unwrap();
     for pid in ["54823", "55012", "57231"] {
         let (shown, decimals, unit) = legend_number(&svg, &format!("pid {pid} RSS trend "));
-        assert_eq!(unit, " MB/h");
+        assert_eq!(unit, " MiB/h");
         agrees(shown, decimals, report[pid].0, 0.001);
     }
 }

@@ -556,9 +556,9 @@ fn signed(value: f64) -> String {
     }
 }
 
-/// `+15.4 MB/h`: MB as the leak report means it (MiB).
+/// `+15.4 MiB/h`: the leak report's MB/h, named unambiguously beside the SI axis.
 pub fn mb_per_hour(slope: f64) -> String {
-    format!("{} MB/h", signed(slope))
+    format!("{} MiB/h", signed(slope))
 }
 
 /// `+19.4 k/h`: objects per hour with an SI prefix.
@@ -635,12 +635,12 @@ mod tests {
 
     #[test]
     fn slopes_in_legends() {
-        assert_eq!(mb_per_hour(15.38712), "+15.4 MB/h");
-        assert_eq!(mb_per_hour(6.0), "+6.00 MB/h");
-        assert_eq!(mb_per_hour(0.181), "+0.181 MB/h");
-        assert_eq!(mb_per_hour(-2.345), "-2.35 MB/h");
-        assert_eq!(mb_per_hour(-0.0001), "+0.000 MB/h");
-        assert_eq!(mb_per_hour(123.4), "+123 MB/h");
+        assert_eq!(mb_per_hour(15.38712), "+15.4 MiB/h");
+        assert_eq!(mb_per_hour(6.0), "+6.00 MiB/h");
+        assert_eq!(mb_per_hour(0.181), "+0.181 MiB/h");
+        assert_eq!(mb_per_hour(-2.345), "-2.35 MiB/h");
+        assert_eq!(mb_per_hour(-0.0001), "+0.000 MiB/h");
+        assert_eq!(mb_per_hour(123.4), "+123 MiB/h");
         assert_eq!(objects_per_hour(19359.2), "+19.4 k/h");
         assert_eq!(objects_per_hour(47.0), "+47.0/h");
         assert_eq!(objects_per_hour(-1_500_000.0), "-1.50 M/h");

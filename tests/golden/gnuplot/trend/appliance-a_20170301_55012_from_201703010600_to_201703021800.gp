@@ -51,7 +51,7 @@ plot dir."appliance-a_20170301_55012_from_201703010600_to_201703021800.data" usi
      dir."appliance-a_20170301_55012_from_201703010600_to_201703021800.data" using 1:2 title "PSS" with lines lw 2 lc rgb "#2ca02c", \
      dir."appliance-a_20170301_55012_from_201703010600_to_201703021800.data" using 1:4 axes x1y2 title "live objects" with lines lc rgb "#ff7f0e", \
      dir."appliance-a_20170301_55012_from_201703010600_to_201703021800.data" using 1:5 axes x1y2 title "old objects" with lines lc rgb "#9467bd", \
-     [rss_from:rss_to] rss_trend(x) title "RSS trend +15.4 MB/h" with lines lw 2 dt (12,6) lc rgb "#08306b", \
+     [rss_from:rss_to] rss_trend(x) title "RSS trend +15.4 MiB/h" with lines lw 2 dt (12,6) lc rgb "#08306b", \
      [old_from:old_to] old_trend(x) axes x1y2 title "old objects trend +19.4 k/h" with lines lw 2 dt (12,6) lc rgb "#6a1b9a", \
      dir."appliance-a_20170301_55012_from_201703010600_to_201703021800.impulses" using 1:(rss_top * 1.1) title "heap dump" with impulses lw 3 lc rgb "#8c564b", \
      NaN title "restart (memory limit exceeded)" with lines lw 2 dt 2 lc rgb "#d62728"
