@@ -9,6 +9,16 @@ use std::process::Command;
 
 use fixture_db::{files_in, fixture, golden, ok, png_size, FixtureDb};
 
+/// A stock-only process, in its appliance's own zone.
+const NEW_YORK_3105: [&str; 6] = [
+    "--host",
+    "appliance-b",
+    "--pid",
+    "3105",
+    "--tz",
+    "America/New_York",
+];
+
 const WINDOW: [&str; 8] = [
     "--host",
     "appliance-a",
@@ -51,18 +61,7 @@ fn windowed_export_matches_golden_files() {
 #[test]
 fn status_only_process_in_its_own_zone_matches_golden_files() {
     let db = FixtureDb::new();
-    let files = export(
-        &db,
-        "b",
-        &[
-            "--host",
-            "appliance-b",
-            "--pid",
-            "3105",
-            "--tz",
-            "America/New_York",
-        ],
-    );
+    let files = export(&db, "b", &NEW_YORK_3105);
     assert_eq!(files.len(), 3);
     for (name, bytes) in &files {
         assert!(name.starts_with("appliance-b_20170811_3105."), "{name}");
@@ -280,18 +279,7 @@ fn gnuplot(cwd: &Path, args: &[&str]) {
 fn gnuplot_renders_the_exported_scripts() {
     let db = FixtureDb::new();
     export(&db, "w", &WINDOW);
-    export(
-        &db,
-        "b",
-        &[
-            "--host",
-            "appliance-b",
-            "--pid",
-            "3105",
-            "--tz",
-            "America/New_York",
-        ],
-    );
+    export(&db, "b", &NEW_YORK_3105);
     for (dir, stem) in [
         (
             "w",

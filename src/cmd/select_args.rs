@@ -6,6 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use clap::ValueEnum;
 use regex::Regex;
 
+use crate::export::table::TableFormat;
 use crate::parse::Source;
 use crate::store::{ProcessSummary, Selection, Store};
 use crate::zone::{Zone, UTC};
@@ -18,6 +19,16 @@ pub enum SourceArg {
     Status,
     /// Both.
     All,
+}
+
+/// The arguments of the listing commands (`workers`, `pids`, `events`).
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub select: Selectors,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TableFormat,
 }
 
 #[derive(Debug, Clone, clap::Args)]

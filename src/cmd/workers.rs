@@ -3,18 +3,11 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::cmd::select_args::Selectors;
-use crate::export::table::{print_table, TableFormat};
+use crate::cmd::select_args::ListArgs;
+use crate::export::table::print_table;
 use crate::store::{Access, Store, Table, Value};
 
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    #[command(flatten)]
-    pub select: Selectors,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: TableFormat,
-}
+pub type Args = ListArgs;
 
 pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
     let selection = args.select.selection()?;
