@@ -10,40 +10,22 @@ use super::line::parse_line;
 use super::scan::{Candidate, Scanner, MAX_CANDIDATE_LINE};
 use super::time::{civil_to_us, format_utc_us};
 use super::{Event, EventKind, Parsed, Sample, Source};
+use crate::synth::rng::Rng;
 
-/// xorshift64*: small, deterministic, good enough to explore inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+/// A non-negative i64 of any magnitude, edges included.
+fn count(rng: &mut Rng) -> i64 {
+    match rng.below(6) {
+        0 => 0,
+        1 => i64::MAX,
+        2 => rng.below(10) as i64,
+        3 => (rng.next_u64() >> 1) as i64,
+        _ => (rng.next_u64() >> (1 + rng.below(62))) as i64,
     }
+}
 
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-
-    /// A non-negative i64 of any magnitude, edges included.
-    fn count(&mut self) -> i64 {
-        match self.below(6) {
-            0 => 0,
-            1 => i64::MAX,
-            2 => self.below(10) as i64,
-            3 => (self.next() >> 1) as i64,
-            _ => (self.next() >> (1 + self.below(62))) as i64,
-        }
-    }
+/// True in `percent` cases out of a hundred.
+fn percent(rng: &mut Rng, percent: u64) -> bool {
+    rng.below(100) < percent
 }
 
 const WORKERS: [&str; 5] = [
@@ -75,9 +57,9 @@ fn timestamp(rng: &mut Rng) -> (i64, String) {
 }
 
 fn header(rng: &mut Rng, stamp: &str, pid: i64) -> String {
-    let space = if rng.chance(50) { " " } else { "" };
-    let progname = if rng.chance(30) { "evm" } else { "" };
-    let task = if rng.chance(30) {
+    let space = if percent(rng, 50) { " " } else { "" };
+    let progname = if percent(rng, 30) { "evm" } else { "" };
+    let task = if percent(rng, 30) {
         "Q-task_id([r17_miq_queue_3]) "
     } else {
         ""
@@ -86,13 +68,13 @@ fn header(rng: &mut Rng, stamp: &str, pid: i64) -> String {
 }
 
 fn some_count(rng: &mut Rng) -> Option<i64> {
-    rng.chance(80).then(|| rng.count())
+    percent(rng, 80).then(|| count(rng))
 }
 
 /// A patched `Memory Info` line made from random values, and the sample it holds.
 fn patch_line(rng: &mut Rng) -> (String, Sample) {
     let (local_us, stamp) = timestamp(rng);
-    let pid = rng.count();
+    let pid = count(rng);
     let worker = rng.pick(&WORKERS).to_string();
     let mut sample = Sample {
         line_no: 1,
@@ -107,7 +89,7 @@ fn patch_line(rng: &mut Rng) -> (String, Sample) {
         ..Sample::default()
     };
     if sample.rss_bytes.is_none() {
-        sample.rss_bytes = Some(rng.count());
+        sample.rss_bytes = Some(count(rng));
     }
     let mut fields: Vec<String> = [
         ("Live", sample.live_slots),
@@ -121,10 +103,10 @@ fn patch_line(rng: &mut Rng) -> (String, Sample) {
     for i in (1..fields.len()).rev() {
         fields.swap(i, rng.below(i as u64 + 1) as usize);
     }
-    let message = if rng.chance(25) {
+    let message = if percent(rng, 25) {
         "nil".to_string()
     } else {
-        let id = rng.count();
+        let id = count(rng);
         let method = *rng.pick(&["perf_process", "refresh (full) => {x}", "a\\\"b, c: d"]);
         let class = *rng.pick(&["Storage", "ManageIQ::Providers::Vmware::InfraManager"]);
         sample.msg_id = Some(id);
@@ -142,7 +124,7 @@ fn patch_line(rng: &mut Rng) -> (String, Sample) {
         }
         format!("#<MiqQueue {}>", parts.join(", "))
     };
-    let runner = if rng.chance(80) { "::Runner" } else { "" };
+    let runner = if percent(rng, 80) { "::Runner" } else { "" };
     let line = format!(
         "{}MIQ({worker}{runner}#do_work) Memory Info XXXX ({message}) => {{{}}}",
         header(rng, &stamp, pid),
@@ -155,7 +137,7 @@ fn patch_line(rng: &mut Rng) -> (String, Sample) {
 fn status_line(rng: &mut Rng) -> (String, Sample) {
     let (local_us, stamp) = timestamp(rng);
     let (beat_us, beat) = timestamp(rng);
-    let pid = rng.count();
+    let pid = count(rng);
     let worker = rng.pick(&WORKERS).to_string();
     let sample = Sample {
         line_no: 1,
@@ -163,7 +145,7 @@ fn status_line(rng: &mut Rng) -> (String, Sample) {
         pid,
         worker: worker.clone(),
         source: Some(Source::Status),
-        rss_bytes: Some(rng.count()),
+        rss_bytes: Some(count(rng)),
         vsz_bytes: some_count(rng),
         pss_bytes: some_count(rng),
         uss_bytes: some_count(rng),
@@ -172,7 +154,7 @@ fn status_line(rng: &mut Rng) -> (String, Sample) {
     };
     let optional =
         |key: &str, v: Option<i64>| v.map_or(String::new(), |v| format!("{key} [{v}], "));
-    let server_pid = rng.count();
+    let server_pid = count(rng);
     let line = format!(
         "{}MIQ({worker}#log_status) [Some Worker] Worker ID [1], PID [{pid}], GUID [g], \
          Last Heartbeat [{} UTC], Process Info: Memory Usage [{}], {}{}{}Memory % [3.01], CPU % [0.09]",
@@ -189,9 +171,9 @@ fn status_line(rng: &mut Rng) -> (String, Sample) {
 /// A memory-exceeded line made from random values, and its event.
 fn exceeded_line(rng: &mut Rng) -> (String, Event) {
     let (ts_us, stamp) = timestamp(rng);
-    let (pid, usage, limit) = (rng.count(), rng.count(), rng.count());
+    let (pid, usage, limit) = (count(rng), count(rng), count(rng));
     let worker = rng.pick(&WORKERS).to_string();
-    let server_pid = rng.count();
+    let server_pid = count(rng);
     let line = format!(
         "{}MIQ(MiqServer#validate_worker) Worker [{worker}] with ID: [1], PID: [{pid}], GUID: [g] \
          process memory usage [{usage}] exceeded limit [{limit}], requesting worker to exit",
@@ -213,7 +195,7 @@ fn exceeded_line(rng: &mut Rng) -> (String, Event) {
 
 #[test]
 fn generated_lines_round_trip_exactly() {
-    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut rng = Rng::new(0x1234_5678_9abc_def1);
     for _ in 0..20_000 {
         let (line, expected) = patch_line(&mut rng);
         assert_eq!(
@@ -335,7 +317,7 @@ fn mutate(rng: &mut Rng, line: &mut Vec<u8>) {
     let at = rng.below(line.len() as u64) as usize;
     match rng.below(7) {
         0 => line[at] = *rng.pick(INTERESTING),
-        1 => line[at] = rng.next() as u8,
+        1 => line[at] = rng.next_u64() as u8,
         2 => {
             line.remove(at);
         }
@@ -357,7 +339,7 @@ fn mutate(rng: &mut Rng, line: &mut Vec<u8>) {
 fn mutated_real_lines_never_panic_and_return_only_what_they_say() {
     let lines = fixture_lines();
     assert!(lines.len() > 500, "{} candidate lines", lines.len());
-    let mut rng = Rng(0x0dd_ba11_cafe_f00d);
+    let mut rng = Rng::new(0x0dd_ba11_cafe_f00d);
     let mut outcomes = [0usize; 4];
     for round in 0..60_000 {
         let mut line = lines[round % lines.len()].clone();
@@ -379,7 +361,7 @@ fn mutated_real_lines_never_panic_and_return_only_what_they_say() {
 
 #[test]
 fn arbitrary_bytes_never_panic() {
-    let mut rng = Rng(0xfeed_face_dead_beef);
+    let mut rng = Rng::new(0xfeed_face_dead_beef);
     let triggers: [&[u8]; 6] = [
         b"Memory Info XXXX",
         b"Process Info:",
@@ -390,7 +372,7 @@ fn arbitrary_bytes_never_panic() {
     ];
     for _ in 0..60_000 {
         let mut line = Vec::new();
-        if rng.chance(70) {
+        if percent(&mut rng, 70) {
             line.extend_from_slice(b"[----] I, [");
         }
         for _ in 0..rng.below(12) {
@@ -400,7 +382,7 @@ fn arbitrary_bytes_never_panic() {
                     line.extend_from_slice(trigger)
                 }
                 1 => line.extend_from_slice(b"2017-03-01T00:00:06.1 #12:ab]  INFO -- : MIQ(A#b) "),
-                _ => line.extend((0..rng.below(20)).map(|_| rng.next() as u8)),
+                _ => line.extend((0..rng.below(20)).map(|_| rng.next_u64() as u8)),
             }
         }
         let parsed = parse_line(&line, 1);
