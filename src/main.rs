@@ -3,15 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-mod analysis;
-mod cli;
-mod cmd;
-mod export;
-mod parse;
-mod source;
-mod store;
-mod synth;
-mod zone;
+use miq_memlog::{cli, cmd, store};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
