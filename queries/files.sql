@@ -6,4 +6,5 @@ SELECT path, substr(hash, 1, 16) AS hash, host, tz, status, lines,
        strftime('%Y-%m-%dT%H:%M:%SZ', last_ts_us / 1000000, 'unixepoch') AS last,
        strftime('%Y-%m-%dT%H:%M:%SZ', ingested_us / 1000000, 'unixepoch') AS ingested
 FROM source_file
+WHERE format <> 'heap-dump'
 ORDER BY id

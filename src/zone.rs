@@ -1,4 +1,18 @@
-//! Appliance time zones: what `--tz` names, and what a log's heartbeats reveal.
+//! How a record's UTC time is decided, all in this file.
+//!
+//! A line's time is either UTC already (`LogTime::Utc`: the line carried its
+//! zone) or the appliance's wall clock (`LogTime::Local`). For a file's local
+//! times, [`decide`] makes the one decision, once the file is read whole:
+//!
+//! - **given**: `--tz` names a zone (IANA name, `+HH:MM`, `UTC`);
+//! - **inferred** (`--tz auto`, the default): each `Last Heartbeat [.. UTC]`
+//!   field of a worker status line is UTC, written seconds to a minute before
+//!   the line's local time, so their difference, rounded to 15 minutes, is the
+//!   appliance's offset at that line; the offset most heartbeats agree on is
+//!   taken;
+//! - **assumed**: a file without heartbeats is read as UTC, with a warning.
+//!
+//! [`ZoneDecision::utc_us`] then turns each record's time into UTC.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -6,6 +20,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDateTime, Offset, TimeZone};
 use chrono_tz::Tz;
+
+use crate::parse::LogTime;
 
 /// A zone that maps local wall-clock times to UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,36 +202,106 @@ impl Zone {
     }
 }
 
-/// Tallies the UTC offsets that heartbeats suggest, rounded to 15 minutes.
+/// The heartbeats of one file: the UTC offset each one reveals, where it was seen.
 #[derive(Debug, Default, Clone)]
-pub struct OffsetVotes {
-    votes: HashMap<i32, u64>,
+pub struct Heartbeats {
+    seen: Vec<Heartbeat>,
+}
+
+/// One heartbeat: the line it was read on and the offset it reveals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat {
+    pub line_no: u64,
+    pub offset_secs: i32,
 }
 
 const QUARTER_HOUR_US: i64 = 15 * 60 * 1_000_000;
 
-impl OffsetVotes {
+impl Heartbeats {
     /// A heartbeat is written a few seconds to a minute before the line that
-    /// reports it, so local line time minus heartbeat UTC is the offset plus a lag.
-    pub fn add(&mut self, line_local_us: i64, heartbeat_utc_us: i64) {
+    /// reports it, so local line time minus heartbeat UTC is the offset plus a
+    /// lag; offsets beyond ±14 h are no offset at all (a stale heartbeat).
+    pub fn add(&mut self, line_no: u64, line_local_us: i64, heartbeat_utc_us: i64) {
         let delta = line_local_us - heartbeat_utc_us;
         let quarters = (delta as f64 / QUARTER_HOUR_US as f64).round() as i64;
         if quarters.abs() <= 14 * 4 {
-            *self.votes.entry((quarters * 15 * 60) as i32).or_default() += 1;
+            self.seen.push(Heartbeat {
+                line_no,
+                offset_secs: (quarters * 15 * 60) as i32,
+            });
         }
     }
 
     pub fn total(&self) -> u64 {
-        self.votes.values().sum()
+        self.seen.len() as u64
     }
 
-    /// The offset most heartbeats agree on, with its vote count; ties go to the
+    /// The offset most heartbeats agree on, with its count; ties go to the
     /// offset closest to UTC.
     pub fn winner(&self) -> Option<(Zone, u64)> {
-        self.votes
-            .iter()
-            .max_by_key(|(offset, n)| (**n, std::cmp::Reverse(offset.abs()), **offset))
-            .map(|(offset, n)| (Zone::Fixed(*offset), *n))
+        let mut votes: HashMap<i32, u64> = HashMap::new();
+        for beat in &self.seen {
+            *votes.entry(beat.offset_secs).or_default() += 1;
+        }
+        votes
+            .into_iter()
+            .max_by_key(|(offset, n)| (*n, std::cmp::Reverse(offset.abs()), *offset))
+            .map(|(offset, n)| (Zone::Fixed(offset), n))
+    }
+}
+
+/// How one file's local times become UTC, and how that was decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneDecision {
+    /// The zone local times are read in.
+    pub zone: Zone,
+    /// Inferred from the file's heartbeats (not given, not assumed).
+    pub inferred: bool,
+    /// What the per-file report says, e.g. `-04:00 (inferred from 48 of 48 heartbeats)`.
+    pub note: String,
+    /// What the user should know (an assumption made).
+    pub warnings: Vec<String>,
+}
+
+/// Decides the zone of a file's local times from `--tz` and its heartbeats.
+pub fn decide(choice: ZoneChoice, beats: &Heartbeats) -> ZoneDecision {
+    match choice {
+        ZoneChoice::Given(zone) => ZoneDecision {
+            zone,
+            inferred: false,
+            note: format!("{zone} (given)"),
+            warnings: Vec::new(),
+        },
+        ZoneChoice::Auto => match beats.winner() {
+            Some((zone, votes)) => ZoneDecision {
+                zone,
+                inferred: true,
+                note: format!(
+                    "{zone} (inferred from {votes} of {} heartbeats)",
+                    beats.total()
+                ),
+                warnings: Vec::new(),
+            },
+            None => ZoneDecision {
+                zone: UTC,
+                inferred: false,
+                note: "UTC (no heartbeats: assumed)".to_string(),
+                warnings: vec![
+                    "no Last Heartbeat to infer the zone from; times taken as UTC (set --tz to change)"
+                        .to_string(),
+                ],
+            },
+        },
+    }
+}
+
+impl ZoneDecision {
+    /// The UTC µs of a record's time, read on line `line_no`.
+    pub fn utc_us(&self, time: LogTime, _line_no: u64) -> i64 {
+        match time {
+            LogTime::Utc(us) => us,
+            LogTime::Local(us) => self.zone.local_to_utc_us(us),
+        }
     }
 }
 
@@ -267,17 +353,17 @@ mod tests {
 
     #[test]
     fn infers_offsets_from_heartbeats() {
-        let mut votes = OffsetVotes::default();
+        let mut votes = Heartbeats::default();
         assert_eq!(votes.winner(), None);
         // EDT: line 19:06:20 local, heartbeat 23:06:19 UTC.
-        votes.add(us("2017-08-11T19:06:20.0"), us("2017-08-11T23:06:19.0"));
-        votes.add(us("2017-08-11T19:11:20.0"), us("2017-08-11T23:10:31.0"));
+        votes.add(1, us("2017-08-11T19:06:20.0"), us("2017-08-11T23:06:19.0"));
+        votes.add(2, us("2017-08-11T19:11:20.0"), us("2017-08-11T23:10:31.0"));
         // A hung worker's stale heartbeat votes elsewhere and loses.
-        votes.add(us("2017-08-11T19:16:20.0"), us("2017-08-11T22:46:00.0"));
+        votes.add(3, us("2017-08-11T19:16:20.0"), us("2017-08-11T22:46:00.0"));
         assert_eq!(votes.winner(), Some((Zone::Fixed(-4 * 3600), 2)));
         assert_eq!(votes.total(), 3);
-        let mut india = OffsetVotes::default();
-        india.add(us("2017-08-11T10:00:40.0"), us("2017-08-11T04:30:00.0"));
+        let mut india = Heartbeats::default();
+        india.add(1, us("2017-08-11T10:00:40.0"), us("2017-08-11T04:30:00.0"));
         assert_eq!(india.winner().unwrap().0.to_string(), "+05:30");
     }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Sample, Source};
+use super::{Sample, SampleKind};
 
 /// The kind of the message a patched sample names: `class_name.method_name`,
 /// `nil` for either part the message does not give, and `nil` alone for no
@@ -34,7 +34,7 @@ pub struct MessageDelta {
 pub fn message_deltas(samples: &[Sample]) -> Vec<MessageDelta> {
     let patched: Vec<&Sample> = samples
         .iter()
-        .filter(|s| s.source == Source::Patch)
+        .filter(|s| s.source == SampleKind::Patch)
         .collect();
     patched
         .windows(2)
@@ -227,7 +227,7 @@ mod tests {
                 seen[kind] += 1;
             }
             samples.push(patched(ts, rss, old, KINDS[kind]));
-            let mut status = rss_sample(ts + 1, Source::Status, 9_000 * MB);
+            let mut status = rss_sample(ts + 1, SampleKind::Status, 9_000 * MB);
             status.msg_class = Some("Bogus".into());
             samples.push(status);
         }

@@ -11,7 +11,7 @@ pub mod fit;
 pub mod process;
 pub mod verdict;
 
-pub use crate::parse::Source;
+pub use crate::parse::SampleKind;
 
 /// Bytes in one MB as reported (MiB).
 pub const BYTES_PER_MB: f64 = 1_048_576.0;
@@ -23,7 +23,7 @@ pub const US_PER_HOUR: f64 = 3_600_000_000.0;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
     pub ts_us: i64,
-    pub source: Source,
+    pub source: SampleKind,
     pub rss_bytes: Option<i64>,
     pub pss_bytes: Option<i64>,
     pub live_slots: Option<i64>,

@@ -1,6 +1,6 @@
 //! Synthetic series of known truth for the analysis tests.
 
-use super::{Sample, Source, BYTES_PER_MB, US_PER_HOUR};
+use super::{Sample, SampleKind, BYTES_PER_MB, US_PER_HOUR};
 
 /// 2017-03-01T00:00:00Z.
 pub const T0_US: i64 = 1_488_326_400_000_000;
@@ -55,7 +55,7 @@ pub fn status_samples(points: &[(f64, f64)], offset_h: f64) -> Vec<Sample> {
         .map(|&(h, mb)| {
             rss_sample(
                 T0_US + ((offset_h + h) * US_PER_HOUR) as i64,
-                Source::Status,
+                SampleKind::Status,
                 (mb * BYTES_PER_MB) as i64,
             )
         })
@@ -66,7 +66,7 @@ pub fn status_samples(points: &[(f64, f64)], offset_h: f64) -> Vec<Sample> {
 pub fn patched(ts_us: i64, rss_bytes: i64, old: i64, message: Option<(&str, &str)>) -> Sample {
     Sample {
         ts_us,
-        source: Source::Patch,
+        source: SampleKind::Patch,
         rss_bytes: Some(rss_bytes),
         pss_bytes: Some(rss_bytes * 3 / 4),
         live_slots: Some(old + 100_000),
@@ -78,7 +78,7 @@ pub fn patched(ts_us: i64, rss_bytes: i64, old: i64, message: Option<(&str, &str
 }
 
 /// A sample with only the RSS known.
-pub fn rss_sample(ts_us: i64, source: Source, rss_bytes: i64) -> Sample {
+pub fn rss_sample(ts_us: i64, source: SampleKind, rss_bytes: i64) -> Sample {
     Sample {
         ts_us,
         source,

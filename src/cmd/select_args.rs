@@ -7,7 +7,7 @@ use clap::ValueEnum;
 use regex::Regex;
 
 use crate::export::table::TableFormat;
-use crate::parse::Source;
+use crate::parse::SampleKind;
 use crate::store::{ProcessSummary, Selection, Store};
 use crate::zone::{Zone, UTC};
 
@@ -91,8 +91,8 @@ impl Selectors {
             }
         }
         let source = match self.source {
-            Some(SourceArg::Patch) => Some(Source::Patch),
-            Some(SourceArg::Status) => Some(Source::Status),
+            Some(SourceArg::Patch) => Some(SampleKind::Patch),
+            Some(SourceArg::Status) => Some(SampleKind::Status),
             Some(SourceArg::All) | None => None,
         };
         Ok(Selection {
@@ -141,19 +141,19 @@ impl Selectors {
 
 /// The sources a process's file holds: the one asked for, else its patched
 /// samples when it has any in the selection, else its `log_status` samples.
-pub fn sources_for(process: &ProcessSummary, selection: &Selection, all: bool) -> Vec<Source> {
+pub fn sources_for(process: &ProcessSummary, selection: &Selection, all: bool) -> Vec<SampleKind> {
     match selection.source {
         Some(s) => vec![s],
         None if all => [
-            (Source::Status, process.status_samples),
-            (Source::Patch, process.patch_samples),
+            (SampleKind::Status, process.status_samples),
+            (SampleKind::Patch, process.patch_samples),
         ]
         .into_iter()
         .filter(|(_, n)| *n > 0)
         .map(|(s, _)| s)
         .collect(),
-        None if process.patch_samples > 0 => vec![Source::Patch],
-        None => vec![Source::Status],
+        None if process.patch_samples > 0 => vec![SampleKind::Patch],
+        None => vec![SampleKind::Status],
     }
 }
 

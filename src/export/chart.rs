@@ -15,7 +15,7 @@ use plotters::style::FontStyle;
 use crate::analysis::fit::Fit;
 use crate::analysis::process::{Basis, ProcessReport};
 use crate::analysis::{BYTES_PER_MB, US_PER_HOUR};
-use crate::parse::Source;
+use crate::parse::SampleKind;
 use crate::store::{ChartSample, MarkerKind, ProcessEvent, ProcessSummary};
 use crate::zone::Zone;
 
@@ -381,14 +381,14 @@ fn draw_legend<DB: DrawingBackend>(
 /// (never merged into one line) and its dumps and restarts.
 pub struct ProcessData<'a> {
     pub process: &'a ProcessSummary,
-    pub sources: Vec<(Source, Vec<ChartSample>)>,
+    pub sources: Vec<(SampleKind, Vec<ChartSample>)>,
     pub events: Vec<ProcessEvent>,
     /// The leak report's figures for the process, when its trend is drawn.
     pub trend: Option<ProcessReport>,
 }
 
 impl ProcessData<'_> {
-    fn suffix(&self, source: Source) -> String {
+    fn suffix(&self, source: SampleKind) -> String {
         if self.sources.len() > 1 {
             format!(" ({})", source.as_str())
         } else {

@@ -11,7 +11,7 @@ use anyhow::Result;
 use crate::analysis::fit::Fit;
 use crate::analysis::process::{Basis, ProcessReport};
 use crate::export::chart::{mb_per_hour, objects_per_hour, old_objects_span};
-use crate::parse::Source;
+use crate::parse::SampleKind;
 use crate::store::{ChartSample, MarkerKind, ProcessEvent, ProcessSummary};
 use crate::zone::Zone;
 
@@ -110,7 +110,7 @@ impl FileNamer {
 
 /// The samples of one source, as one block of a `.data` file.
 pub struct SampleBlock {
-    pub source: Source,
+    pub source: SampleKind,
     pub samples: Vec<ChartSample>,
 }
 
@@ -475,7 +475,7 @@ mod tests {
             rss_max: samples[samples.len() - 1].rss_bytes,
         };
         let blocks = [SampleBlock {
-            source: Source::Status,
+            source: SampleKind::Status,
             samples: samples
                 .iter()
                 .map(|s| ChartSample {

@@ -6,10 +6,10 @@
 
 use std::io::{self, Read};
 
-use super::line::parse_line;
+use super::classic::parse_line;
 use super::scan::{Candidate, Scanner, MAX_CANDIDATE_LINE};
 use super::time::{civil_to_us, format_utc_us};
-use super::{Event, EventKind, Parsed, Sample, Source};
+use super::{Event, EventKind, LogTime, Parsed, Sample, SampleKind};
 use crate::synth::rng::Rng;
 
 /// A non-negative i64 of any magnitude, edges included.
@@ -78,10 +78,10 @@ fn patch_line(rng: &mut Rng) -> (String, Sample) {
     let worker = rng.pick(&WORKERS).to_string();
     let mut sample = Sample {
         line_no: 1,
-        local_us,
+        time: LogTime::Local(local_us),
         pid,
         worker: worker.clone(),
-        source: Some(Source::Patch),
+        kind: SampleKind::Patch,
         live_slots: some_count(rng),
         old_objects: some_count(rng),
         rss_bytes: some_count(rng),
@@ -141,10 +141,10 @@ fn status_line(rng: &mut Rng) -> (String, Sample) {
     let worker = rng.pick(&WORKERS).to_string();
     let sample = Sample {
         line_no: 1,
-        local_us,
+        time: LogTime::Local(local_us),
         pid,
         worker: worker.clone(),
-        source: Some(Source::Status),
+        kind: SampleKind::Status,
         rss_bytes: Some(count(rng)),
         vsz_bytes: some_count(rng),
         pss_bytes: some_count(rng),
@@ -181,7 +181,7 @@ fn exceeded_line(rng: &mut Rng) -> (String, Event) {
     );
     let event = Event {
         line_no: 1,
-        ts_us,
+        time: LogTime::Local(ts_us),
         pid,
         worker: Some(worker),
         kind: EventKind::MemoryExceeded,
@@ -232,7 +232,7 @@ fn assert_found_in(line: &[u8], parsed: &Parsed) {
     };
     match parsed {
         Parsed::Sample(s) => {
-            time(s.local_us);
+            time(s.time.us());
             holds("pid", s.pid.to_string());
             holds("worker", s.worker.clone());
             for v in [
@@ -250,7 +250,7 @@ fn assert_found_in(line: &[u8], parsed: &Parsed) {
                 assert!(v >= 0, "negative value stored from {text:?}");
                 holds("value", v.to_string());
             }
-            if s.source == Some(Source::Patch) {
+            if s.kind == SampleKind::Patch {
                 assert!(s
                     .live_slots
                     .or(s.old_objects)
@@ -265,7 +265,7 @@ fn assert_found_in(line: &[u8], parsed: &Parsed) {
             }
         }
         Parsed::Event(e) => {
-            time(e.ts_us);
+            time(e.time.us());
             holds("pid", e.pid.to_string());
             for v in [e.usage_bytes, e.limit_bytes].into_iter().flatten() {
                 holds("value", v.to_string());
@@ -452,7 +452,7 @@ fn a_64_mib_line_is_scanned_in_bounded_memory_reading_each_byte_once() {
         };
         let total = input.len();
         let mut found = Vec::new();
-        let stats = Scanner::new()
+        let stats = Scanner::default()
             .scan(&mut input, |c| match c {
                 Candidate::Line { line_no, bytes } => found.push((line_no, parse_line(bytes, line_no))),
                 Candidate::TooLong { line_no } => found.push((line_no, Parsed::Rejected("too long"))),

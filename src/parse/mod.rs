@@ -1,43 +1,75 @@
 //! Bytes to records: the hot path. No database, no command line.
 //!
-//! `scan` finds the few candidate lines of a log with a multi-literal search,
-//! `line` turns one candidate line into a record, `dump` reads a heap-dump file
-//! name. Times here are the appliance's local wall clock ("local µs"); the store
-//! converts them to UTC once the file's zone is known.
+//! Each input format has a reader that knows only its framing (the classic
+//! `[----]` header in `classic`), and hands the message text to the one
+//! message parser in `message`, which knows every shape miq-memlog stores.
+//! `scan` finds the few candidate lines of a file with a multi-literal search;
+//! `dump_name` reads a heap-dump file name. A record's time says whether it is
+//! the appliance's local wall clock or already UTC; `crate::zone` decides the
+//! UTC time of local ones once a file is read whole.
 
-pub mod dump;
+pub mod classic;
+pub mod dump_name;
 #[cfg(test)]
 mod fuzz;
-pub mod line;
+pub mod message;
 pub mod scan;
 pub mod time;
 
-/// Where a sample came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
+/// Which kind of line a sample was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SampleKind {
     /// A patched worker's `Memory Info XXXX` line.
     Patch,
     /// A stock `log_status` line.
     Status,
 }
 
-impl Source {
+impl SampleKind {
+    /// The name stored in the database's `source` column.
     pub fn as_str(self) -> &'static str {
         match self {
-            Source::Patch => "patch",
-            Source::Status => "status",
+            SampleKind::Patch => "patch",
+            SampleKind::Status => "status",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<SampleKind> {
+        match name {
+            "patch" => Some(SampleKind::Patch),
+            "status" => Some(SampleKind::Status),
+            _ => None,
+        }
+    }
+}
+
+/// A record's time, as its line gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogTime {
+    /// The appliance's wall clock, in µs since 1970 read as if it were UTC:
+    /// the file's zone decision (`crate::zone`) turns it into UTC.
+    Local(i64),
+    /// UTC µs: the line carried its zone (journald's realtime stamp, an offset).
+    Utc(i64),
+}
+
+impl LogTime {
+    /// The µs as written, local or UTC.
+    pub fn us(self) -> i64 {
+        match self {
+            LogTime::Local(us) | LogTime::Utc(us) => us,
         }
     }
 }
 
 /// One memory sample of one process, as read from one log line.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sample {
     pub line_no: u64,
-    pub local_us: i64,
+    pub time: LogTime,
     pub pid: i64,
     pub worker: String,
-    pub source: Option<Source>,
+    pub kind: SampleKind,
     pub rss_bytes: Option<i64>,
     pub pss_bytes: Option<i64>,
     pub uss_bytes: Option<i64>,
@@ -52,10 +84,40 @@ pub struct Sample {
     pub heartbeat_utc_us: Option<i64>,
 }
 
+impl Default for Sample {
+    fn default() -> Sample {
+        Sample::new(0, LogTime::Local(0), 0, String::new(), SampleKind::Patch)
+    }
+}
+
+impl Sample {
+    /// An empty sample of `kind` at `time`, to fill in.
+    pub fn new(line_no: u64, time: LogTime, pid: i64, worker: String, kind: SampleKind) -> Sample {
+        Sample {
+            line_no,
+            time,
+            pid,
+            worker,
+            kind,
+            rss_bytes: None,
+            pss_bytes: None,
+            uss_bytes: None,
+            vsz_bytes: None,
+            live_slots: None,
+            old_objects: None,
+            msg_id: None,
+            msg_class: None,
+            msg_method: None,
+            heartbeat_utc_us: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     MemoryExceeded,
     WorkerStarted,
+    Dump,
 }
 
 impl EventKind {
@@ -63,6 +125,7 @@ impl EventKind {
         match self {
             EventKind::MemoryExceeded => "memory_exceeded",
             EventKind::WorkerStarted => "worker_started",
+            EventKind::Dump => "dump",
         }
     }
 }
@@ -71,8 +134,7 @@ impl EventKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub line_no: u64,
-    /// Local µs.
-    pub ts_us: i64,
+    pub time: LogTime,
     pub pid: i64,
     pub worker: Option<String>,
     pub kind: EventKind,
@@ -104,4 +166,20 @@ pub fn worker_type(class: &str) -> &str {
 pub enum Record {
     Sample(Sample),
     Event(Event),
+}
+
+impl Record {
+    pub fn line_no(&self) -> u64 {
+        match self {
+            Record::Sample(s) => s.line_no,
+            Record::Event(e) => e.line_no,
+        }
+    }
+
+    pub fn time(&self) -> LogTime {
+        match self {
+            Record::Sample(s) => s.time,
+            Record::Event(e) => e.time,
+        }
+    }
 }

@@ -12,7 +12,7 @@ use aho_corasick::{packed, AhoCorasick};
 use memchr::memmem::Finder;
 use memchr::{memchr, memrchr};
 
-use super::line::{PREFILTER, TRIGGERS};
+use super::{classic, message};
 
 /// Bytes read at a time; also the longest line looked at without growing.
 const BLOCK: usize = 1 << 20;
@@ -43,6 +43,9 @@ pub struct Scanner {
     prefilter: Prefilter,
     /// One finder per trigger, to confirm a line the prefilter picked.
     confirm: Vec<Finder<'static>>,
+    /// Whether the head of a line starts a record of the format scanned (the
+    /// reader's framing): a longer-than-buffer line is kept only then.
+    starts_record: fn(&[u8]) -> bool,
 }
 
 /// Teddy (SIMD) where the CPU has it, an automaton elsewhere.
@@ -52,15 +55,15 @@ enum Prefilter {
 }
 
 impl Prefilter {
-    fn new() -> Prefilter {
+    fn new(pieces: &[&'static [u8]]) -> Prefilter {
         let mut builder = packed::Config::new().builder();
-        for piece in PREFILTER {
+        for piece in pieces {
             builder.add(piece);
         }
         match builder.build() {
             Some(searcher) => Prefilter::Packed(searcher),
             None => Prefilter::Automaton(
-                AhoCorasick::new(PREFILTER).expect("prefilter literals build an automaton"),
+                AhoCorasick::new(pieces).expect("prefilter literals build an automaton"),
             ),
         }
     }
@@ -76,17 +79,31 @@ impl Prefilter {
 }
 
 impl Default for Scanner {
+    /// The scanner of classic `evm.log` lines.
     fn default() -> Self {
-        Self::new()
+        Scanner::new(
+            &message::PREFILTER,
+            &message::TRIGGERS,
+            classic::starts_record,
+        )
     }
 }
 
 impl Scanner {
-    pub fn new() -> Scanner {
-        let confirm = TRIGGERS.iter().map(|t| Finder::new(*t)).collect();
+    /// A scanner handing on the lines that hold one of `triggers`, found through
+    /// `prefilter`: pieces such that every trigger holds one.
+    pub fn new(
+        prefilter: &[&'static [u8]],
+        triggers: &[&'static [u8]],
+        starts_record: fn(&[u8]) -> bool,
+    ) -> Scanner {
+        debug_assert!(triggers.iter().all(|t| prefilter
+            .iter()
+            .any(|p| memchr::memmem::find(t, p).is_some())));
         Scanner {
-            prefilter: Prefilter::new(),
-            confirm,
+            prefilter: Prefilter::new(prefilter),
+            confirm: triggers.iter().map(|t| Finder::new(*t)).collect(),
+            starts_record,
         }
     }
 
@@ -118,7 +135,7 @@ impl Scanner {
                 None => {
                     // A line longer than the buffer: grow for a candidate, else skip it.
                     let head = &buf[..len];
-                    let candidate = head.starts_with(b"[----] ") && self.holds_trigger(head);
+                    let candidate = (self.starts_record)(head) && self.holds_trigger(head);
                     if candidate && buf.len() < MAX_CANDIDATE_LINE {
                         buf.resize(buf.len() * 2, 0);
                         continue;
@@ -231,7 +248,7 @@ mod tests {
 
     fn candidates(input: &[u8]) -> (Vec<(u64, String)>, ScanStats) {
         let mut found = Vec::new();
-        let stats = Scanner::new()
+        let stats = Scanner::default()
             .scan(input, |c| match c {
                 Candidate::Line { line_no, bytes } => {
                     found.push((line_no, String::from_utf8_lossy(bytes).into_owned()))
@@ -289,7 +306,7 @@ mod tests {
         assert!(!stats.torn_last_line);
         for step in [1, 7, 4096, 65_537] {
             let mut found = Vec::new();
-            let s = Scanner::new()
+            let s = Scanner::default()
                 .scan(Trickle { data: &input, step }, |c| {
                     if let Candidate::Line { line_no, bytes } = c {
                         found.push((line_no, String::from_utf8_lossy(bytes).into_owned()));

@@ -1,10 +1,13 @@
 //! The database: one `Store` owns the connection. Opening sets the pragmas, then
 //! applies the embedded migrations; every statement is prepared once and cached.
+//! `files` knows which files are stored, `logs` and `dumps` write them (one
+//! transaction per file), `select` reads.
 
-mod ingest;
+mod dumps;
+pub mod files;
+mod logs;
 mod select;
 
-use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -15,7 +18,9 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-pub use ingest::{DumpFile, FileMeta, FileOutcome};
+pub use dumps::{DumpMeta, DumpOutcome};
+pub use files::{Earlier, Identity, KnownFiles};
+pub use logs::{FileCounts, FileMeta, FileOutcome, LogWrite};
 pub use select::{
     query_description, ChartSample, MarkerKind, ProcessEvent, ProcessSummary, ReportProcess,
     Selection, Table, Value, NAMED_QUERIES,
@@ -32,7 +37,6 @@ const WRITE_TIMEOUTS: u64 = 4;
 
 pub struct Store {
     conn: Connection,
-    staging: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -292,10 +296,7 @@ impl Store {
             }
         }
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(Store {
-            conn,
-            staging: false,
-        })
+        Ok(Store { conn })
     }
 
     /// Starts a write transaction. Other miq-memlog runs write a file at a time;
@@ -316,23 +317,6 @@ impl Store {
                 Err(e) => return Err(e.into()),
             }
         }
-    }
-
-    /// Quick keys, and content hash -> (path, host), of every ingested file, so
-    /// unchanged files are recognised before they are parsed.
-    #[allow(clippy::type_complexity)]
-    pub fn ingested_files(&self) -> Result<(HashSet<String>, HashMap<String, (String, String)>)> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT quick_key, hash, path, host FROM source_file")?;
-        let mut quick_keys = HashSet::new();
-        let mut hashes = HashMap::new();
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            quick_keys.insert(row.get(0)?);
-            hashes.insert(row.get(1)?, (row.get(2)?, row.get(3)?));
-        }
-        Ok((quick_keys, hashes))
     }
 }
 

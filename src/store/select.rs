@@ -8,7 +8,7 @@ use rusqlite::{Row, Statement, ToSql};
 
 use super::Store;
 use crate::analysis::Sample;
-use crate::parse::Source;
+use crate::parse::SampleKind;
 
 /// Which processes, samples and events a command looks at. Every field narrows;
 /// the default selects everything. Values are always bound as SQL parameters.
@@ -22,7 +22,7 @@ pub struct Selection {
     /// Inclusive window, UTC µs.
     pub from_us: Option<i64>,
     pub to_us: Option<i64>,
-    pub source: Option<Source>,
+    pub source: Option<SampleKind>,
 }
 
 impl Selection {
@@ -42,7 +42,7 @@ impl Selection {
             pids: self.pids_json(),
             from_us: self.from_us,
             to_us: self.to_us,
-            source: self.source.map(Source::as_str),
+            source: self.source.map(SampleKind::as_str),
         }
     }
 }
@@ -310,7 +310,7 @@ impl Store {
         &self,
         process: &ProcessSummary,
         sel: &Selection,
-        source: Source,
+        source: SampleKind,
     ) -> Result<Vec<ChartSample>> {
         let mut stmt = self.conn.prepare_cached(named("process_samples"))?;
         let rows = stmt.query_map(
@@ -494,16 +494,16 @@ impl Store {
             ":process_id": process_id,
             ":from_us": sel.from_us,
             ":to_us": sel.to_us,
-            ":source": sel.source.map(Source::as_str),
+            ":source": sel.source.map(SampleKind::as_str),
         };
         let rows = stmt.query_map(params, |r| {
             let source: String = r.get(1)?;
             Ok(Sample {
                 ts_us: r.get(0)?,
                 source: if source == "patch" {
-                    Source::Patch
+                    SampleKind::Patch
                 } else {
-                    Source::Status
+                    SampleKind::Status
                 },
                 rss_bytes: r.get(2)?,
                 pss_bytes: r.get(3)?,

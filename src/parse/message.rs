@@ -1,12 +1,13 @@
-//! One candidate line to one record. Every shape is parsed by hand from the
-//! literal markers of LOG-FORMATS.md; values are validated, never guessed.
+//! The one message parser: the text of a log line after its reader's framing
+//! (the classic `[----]` header, a journald or container JSON envelope) to a
+//! record. Every shape is parsed by hand from the literal markers of the
+//! formats reference; values are validated, never guessed.
 
 use memchr::{memchr, memmem, memrchr};
 
 use super::time::parse_datetime;
-use super::{worker_type, Event, EventKind, Parsed, Sample, Source};
+use super::{worker_type, Event, EventKind, LogTime, Parsed, Sample, SampleKind};
 
-const LINE_START: &[u8] = b"[----] ";
 const MEMORY_INFO: &[u8] = b"Memory Info XXXX";
 const PROCESS_INFO_WORKER: &[u8] = b"Process Info:";
 const PROCESS_INFO_SERVER: &[u8] = b"Process info:";
@@ -29,41 +30,18 @@ pub const TRIGGERS: [&[u8]; 5] = [
 /// `Worker` would match half the noise (`ManageIQ::Providers`, `MiqWorker`).
 pub const PREFILTER: [&[u8]; 4] = [b"XXXX", b"fo:", b"limit [", b"rted:"];
 
-/// The fixed part of every evm.log line.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Header<'a> {
-    pub local_us: i64,
+/// What a reader knows of a line besides its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineMeta {
+    pub line_no: u64,
+    pub time: LogTime,
+    /// The process that wrote the line.
     pub pid: i64,
-    pub message: &'a [u8],
 }
 
-/// Parses `[----] I, [2017-08-11T19:06:20.698103 #2949:b81140]  INFO -- : message`.
-pub fn parse_header(line: &[u8]) -> Result<Header<'_>, &'static str> {
-    if !line.starts_with(LINE_START) || line.get(8..11) != Some(b", [") {
-        return Err("malformed line header");
-    }
-    let (local_us, used) = parse_datetime(&line[11..]).ok_or("impossible or malformed time")?;
-    let mut at = 11 + used;
-    while line.get(at) == Some(&b' ') {
-        at += 1;
-    }
-    if line.get(at) != Some(&b'#') {
-        return Err("malformed line header");
-    }
-    at += 1;
-    let pid_len = line[at..].iter().take_while(|c| c.is_ascii_digit()).count();
-    let pid = parse_count(&line[at..at + pid_len]).map_err(|_| "malformed pid in header")?;
-    at += pid_len;
-    let close = memchr(b']', &line[at..]).ok_or("malformed line header")? + at;
-    let rest = &line[close + 1..];
-    let dashes = memmem::find(rest, b" -- ").ok_or("malformed line header")?;
-    let after = &rest[dashes + 4..];
-    let colon = memmem::find(after, b": ").ok_or("malformed line header")?;
-    Ok(Header {
-        local_us,
-        pid,
-        message: &after[colon + 2..],
-    })
+/// Whether `bytes` hold a trigger literal at all.
+pub fn holds_trigger(bytes: &[u8]) -> bool {
+    TRIGGERS.iter().any(|t| memmem::find(bytes, t).is_some())
 }
 
 /// A non-negative integer that fits in i64, with the reason when it is not one.
@@ -102,60 +80,34 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// Parses one line that the scanner found. `Ignored` when it is not a stored shape.
-pub fn parse_line(line: &[u8], line_no: u64) -> Parsed {
-    if !line.starts_with(LINE_START) {
-        return Parsed::Ignored;
-    }
-    let finder = |needle: &[u8]| memmem::find(line, needle);
-    let shape = if finder(MEMORY_INFO).is_some() {
-        Shape::Patch
+/// Parses the message of one line. `Ignored` when it is not a stored shape.
+pub fn parse(meta: &LineMeta, message: &[u8]) -> Parsed {
+    let finder = |needle: &[u8]| memmem::find(message, needle);
+    let parsed = if finder(MEMORY_INFO).is_some() {
+        patch_sample(meta, message).map(Parsed::Sample)
     } else if finder(PROCESS_INFO_WORKER).is_some() || finder(PROCESS_INFO_SERVER).is_some() {
-        Shape::Status
+        status_sample(meta, message).map(Parsed::Sample)
     } else if finder(EXCEEDED).is_some() {
-        Shape::Exceeded
+        exceeded_event(meta, message).map(Parsed::Event)
     } else if finder(STARTED).is_some() {
-        Shape::Started
+        started_event(meta, message).map(Parsed::Event)
     } else {
         return Parsed::Ignored;
-    };
-    let header = match parse_header(line) {
-        Ok(h) => h,
-        Err(reason) => return Parsed::Rejected(reason),
-    };
-    let parsed = match shape {
-        Shape::Patch => patch_sample(&header, line_no).map(Parsed::Sample),
-        Shape::Status => status_sample(&header, line_no).map(Parsed::Sample),
-        Shape::Exceeded => exceeded_event(&header, line_no).map(Parsed::Event),
-        Shape::Started => started_event(&header, line_no).map(Parsed::Event),
     };
     parsed.unwrap_or_else(Parsed::Rejected)
 }
 
-enum Shape {
-    Patch,
-    Status,
-    Exceeded,
-    Started,
-}
-
 /// `MIQ(X::Runner#do_work) Memory Info XXXX (<msg.inspect>) => {Live: 1, Old: 2, RSS: 3, PSS: 4}`
-fn patch_sample(h: &Header, line_no: u64) -> Result<Sample, &'static str> {
-    let class = miq_class(h.message).ok_or("no MIQ(...) class")?;
-    let at = memmem::find(h.message, MEMORY_INFO).ok_or("no Memory Info")? + MEMORY_INFO.len();
-    let tail = h.message[at..].trim_ascii_end();
+fn patch_sample(meta: &LineMeta, message: &[u8]) -> Result<Sample, &'static str> {
+    let class = miq_class(message).ok_or("no MIQ(...) class")?;
+    let at = memmem::find(message, MEMORY_INFO).ok_or("no Memory Info")? + MEMORY_INFO.len();
+    let tail = message[at..].trim_ascii_end();
     let block_start = match tail.last() {
         Some(b'}') => memrchr(b'{', tail).ok_or("no {Live:, Old:, RSS:, PSS:} block")?,
         _ => return Err("no {Live:, Old:, RSS:, PSS:} block at the end of the line"),
     };
-    let mut sample = Sample {
-        line_no,
-        local_us: h.local_us,
-        pid: h.pid,
-        worker: worker_type(&text(class)).to_string(),
-        source: Some(Source::Patch),
-        ..Sample::default()
-    };
+    let worker = worker_type(&text(class)).to_string();
+    let mut sample = Sample::new(meta.line_no, meta.time, meta.pid, worker, SampleKind::Patch);
     let mut known = 0;
     for pair in tail[block_start + 1..tail.len() - 1].split(|&c| c == b',') {
         let Some(colon) = memchr(b':', pair) else {
@@ -266,15 +218,15 @@ fn queue_field(field: &[u8], found: &mut QueueMessage) {
 /// Worker: `MIQ(Class#log_status) [Name] Worker ID [..], PID [n], ..., Last Heartbeat
 /// [.. UTC], Process Info: Memory Usage [..], Memory Size [..], Proportional Set Size:
 /// [..], Unique Set Size: [..], ...`. Server: `Process info:` and the header PID.
-fn status_sample(h: &Header, line_no: u64) -> Result<Sample, &'static str> {
-    let class = miq_class(h.message).ok_or("no MIQ(...) class")?;
-    let info_at = memmem::find(h.message, PROCESS_INFO_WORKER)
-        .or_else(|| memmem::find(h.message, PROCESS_INFO_SERVER))
+fn status_sample(meta: &LineMeta, message: &[u8]) -> Result<Sample, &'static str> {
+    let class = miq_class(message).ok_or("no MIQ(...) class")?;
+    let info_at = memmem::find(message, PROCESS_INFO_WORKER)
+        .or_else(|| memmem::find(message, PROCESS_INFO_SERVER))
         .ok_or("no Process Info")?;
-    let (before, info) = h.message.split_at(info_at);
+    let (before, info) = message.split_at(info_at);
     let pid = match bracketed(before, b"PID [") {
         Some(v) => parse_count(v)?,
-        None => h.pid,
+        None => meta.pid,
     };
     let optional = |key: &[u8]| bracketed(info, key).map(parse_count).transpose();
     let rss = optional(b"Memory Usage [")?.ok_or("no Memory Usage")?;
@@ -283,11 +235,11 @@ fn status_sample(h: &Header, line_no: u64) -> Result<Sample, &'static str> {
         (&v[used..] == b" UTC").then_some(us)
     });
     Ok(Sample {
-        line_no,
-        local_us: h.local_us,
+        line_no: meta.line_no,
+        time: meta.time,
         pid,
         worker: worker_type(&text(class)).to_string(),
-        source: Some(Source::Status),
+        kind: SampleKind::Status,
         rss_bytes: Some(rss),
         vsz_bytes: optional(b"Memory Size [")?,
         pss_bytes: optional(b"Proportional Set Size: [")?,
@@ -298,15 +250,14 @@ fn status_sample(h: &Header, line_no: u64) -> Result<Sample, &'static str> {
 }
 
 /// `Worker [X] with ID: [..], PID: [n], GUID: [..] process memory usage [u] exceeded limit [l], ...`
-fn exceeded_event(h: &Header, line_no: u64) -> Result<Event, &'static str> {
-    let worker = bracketed(h.message, b"Worker [").ok_or("no Worker [...]")?;
-    let pid = parse_count(bracketed(h.message, b"PID: [").ok_or("no PID: [...]")?)?;
-    let usage =
-        parse_count(bracketed(h.message, b"memory usage [").ok_or("no memory usage [...]")?)?;
-    let limit = parse_count(bracketed(h.message, EXCEEDED).ok_or("no exceeded limit [...]")?)?;
+fn exceeded_event(meta: &LineMeta, message: &[u8]) -> Result<Event, &'static str> {
+    let worker = bracketed(message, b"Worker [").ok_or("no Worker [...]")?;
+    let pid = parse_count(bracketed(message, b"PID: [").ok_or("no PID: [...]")?)?;
+    let usage = parse_count(bracketed(message, b"memory usage [").ok_or("no memory usage [...]")?)?;
+    let limit = parse_count(bracketed(message, EXCEEDED).ok_or("no exceeded limit [...]")?)?;
     Ok(Event {
-        line_no,
-        ts_us: h.local_us,
+        line_no: meta.line_no,
+        time: meta.time,
         pid,
         worker: Some(worker_type(&text(worker)).to_string()),
         kind: EventKind::MemoryExceeded,
@@ -318,18 +269,18 @@ fn exceeded_event(h: &Header, line_no: u64) -> Result<Event, &'static str> {
 }
 
 /// `MIQ(Class.start_worker) Worker started: ID [n], PID [n], GUID [g]`
-fn started_event(h: &Header, line_no: u64) -> Result<Event, &'static str> {
-    let at = memmem::find(h.message, STARTED).ok_or("no Worker started")?;
-    let fields = &h.message[at..];
+fn started_event(meta: &LineMeta, message: &[u8]) -> Result<Event, &'static str> {
+    let at = memmem::find(message, STARTED).ok_or("no Worker started")?;
+    let fields = &message[at..];
     let id = parse_count(bracketed(fields, b"ID [").ok_or("no ID [...]")?)?;
     let pid = parse_count(bracketed(fields, b"PID [").ok_or("no PID [...]")?)?;
     let guid = bracketed(fields, b"GUID [").map(text).unwrap_or_default();
-    let worker = miq_class(h.message)
+    let worker = miq_class(message)
         .map(|c| worker_type(&text(c)).to_string())
         .filter(|w| w != "MiqServer");
     Ok(Event {
-        line_no,
-        ts_us: h.local_us,
+        line_no: meta.line_no,
+        time: meta.time,
         pid,
         worker,
         kind: EventKind::WorkerStarted,
@@ -343,6 +294,7 @@ fn started_event(h: &Header, line_no: u64) -> Result<Event, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::classic::parse_line;
     use crate::parse::time::format_utc_us;
 
     fn sample(line: &str) -> Sample {
@@ -382,11 +334,11 @@ mod tests {
     #[test]
     fn patched_sample() {
         let s = sample(PATCH);
-        assert_eq!(format_utc_us(s.local_us), "2017-03-01T00:00:06.137911Z");
+        assert_eq!(format_utc_us(s.time.us()), "2017-03-01T00:00:06.137911Z");
         assert_eq!(s.line_no, 7);
         assert_eq!(s.pid, 63119);
         assert_eq!(s.worker, "MiqEmsMetricsProcessorWorker");
-        assert_eq!(s.source, Some(Source::Patch));
+        assert_eq!(s.kind, SampleKind::Patch);
         assert_eq!(s.live_slots, Some(437956));
         assert_eq!(s.old_objects, Some(363503));
         assert_eq!(s.rss_bytes, Some(195054560));
@@ -433,7 +385,7 @@ mod tests {
         let s = sample(WORKER_STATUS);
         assert_eq!(s.pid, 2922);
         assert_eq!(s.worker, "MiqEventHandler");
-        assert_eq!(s.source, Some(Source::Status));
+        assert_eq!(s.kind, SampleKind::Status);
         assert_eq!(s.rss_bytes, Some(310091776));
         assert_eq!(s.vsz_bytes, Some(652206080));
         assert_eq!(s.pss_bytes, Some(203949000));
@@ -468,7 +420,7 @@ mod tests {
             (Some(629145601), Some(629145600))
         );
         assert_eq!(e.detail, "usage=629145601 limit=629145600");
-        assert_eq!(format_utc_us(e.ts_us), "2017-03-01T13:22:05.004211Z");
+        assert_eq!(format_utc_us(e.time.us()), "2017-03-01T13:22:05.004211Z");
         assert_eq!(event(&line.replace("MiqServer#", "MiqServer.")), e);
     }
 

@@ -1,179 +1,30 @@
-//! Input files: finding them under the paths given, telling logs from heap
-//! dumps, and reading a log's bytes (plain or gzip) while hashing them.
+//! Reading a file's bytes on a thread of its own, inflating gzip (told by its
+//! magic bytes, several members read whole) and hashing what is on disk as it
+//! streams past, so reading, inflating and parsing run side by side.
 
-use std::collections::HashSet;
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::{self, JoinHandle};
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 use flate2::bufread::MultiGzDecoder;
-use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
-use crate::parse::dump::{parse_dump_name, DumpName};
-
-#[derive(Debug, Clone)]
-pub enum InputKind {
-    Log,
-    Dump(DumpName),
-}
-
-#[derive(Debug, Clone)]
-pub struct InputFile {
-    pub path: PathBuf,
-    /// Which of the paths given this file was found under.
-    pub root: usize,
-    pub size: u64,
-    pub kind: InputKind,
-}
-
-impl InputFile {
-    pub fn shown(&self) -> String {
-        self.path.display().to_string()
-    }
-
-    pub fn file_name(&self) -> String {
-        self.path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    }
-}
-
-fn classify(path: &Path, root: usize, size: u64) -> InputFile {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let kind = parse_dump_name(&name).map_or(InputKind::Log, InputKind::Dump);
-    InputFile {
-        path: path.to_path_buf(),
-        root,
-        size,
-        kind,
-    }
-}
-
-/// Files found under a folder are taken when their name holds `.log` (evm.log,
-/// evm.log-20170301.gz) or is a heap dump's; files named directly are always taken.
-fn wanted_in_folder(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    name.contains(".log") || parse_dump_name(&name).is_some()
-}
-
-/// Expands the paths given into input files, folders walked recursively in name
-/// order. A path that cannot be read is an error of its own; the rest go on.
-pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<anyhow::Error>) {
-    let mut found = Vec::new();
-    let mut errors = Vec::new();
-    let mut seen_files = HashSet::new();
-    let mut seen_dirs = HashSet::new();
-    for (root, path) in paths.iter().enumerate() {
-        match fs::metadata(path) {
-            Err(e) => errors.push(anyhow!("{}: {e}", path.display())),
-            Ok(meta) if meta.is_dir() => {
-                let mut walk = Walk {
-                    root,
-                    seen_dirs: &mut seen_dirs,
-                    seen_files: &mut seen_files,
-                    found: &mut found,
-                    errors: &mut errors,
-                };
-                walk.dir(path);
-            }
-            Ok(meta) => {
-                if seen_files.insert(fs::canonicalize(path).unwrap_or_else(|_| path.clone())) {
-                    found.push(classify(path, root, meta.len()));
-                }
-            }
-        }
-    }
-    (found, errors)
-}
-
-struct Walk<'a> {
-    root: usize,
-    seen_dirs: &'a mut HashSet<PathBuf>,
-    seen_files: &'a mut HashSet<PathBuf>,
-    found: &'a mut Vec<InputFile>,
-    errors: &'a mut Vec<anyhow::Error>,
-}
-
-impl Walk<'_> {
-    fn dir(&mut self, dir: &Path) {
-        // Symbolic links are followed; a folder reached twice (a link loop) is walked once.
-        let canonical = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-        if !self.seen_dirs.insert(canonical) {
-            return;
-        }
-        let entries = match fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) => return self.errors.push(anyhow!("{}: {e}", dir.display())),
-        };
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths {
-            match fs::metadata(&path) {
-                Err(e) => self.errors.push(anyhow!("{}: {e}", path.display())),
-                Ok(meta) if meta.is_dir() => self.dir(&path),
-                Ok(meta) if meta.is_file() && wanted_in_folder(&path) => {
-                    if self
-                        .seen_files
-                        .insert(fs::canonicalize(&path).unwrap_or_else(|_| path.clone()))
-                    {
-                        self.found.push(classify(&path, self.root, meta.len()));
-                    }
-                }
-                Ok(_) => {}
-            }
-        }
-    }
-}
-
-/// Cheap identity: size plus a hash of the first and last 64 KiB. Files whose
-/// quick key is unknown to the database are certainly new.
-pub fn quick_key(path: &Path) -> io::Result<String> {
-    const EDGE: u64 = 64 * 1024;
-    let mut file = File::open(path)?;
-    let size = file.metadata()?.len();
-    let mut head = Vec::with_capacity(EDGE as usize);
-    (&mut file).take(EDGE).read_to_end(&mut head)?;
-    let mut tail = Vec::with_capacity(EDGE as usize);
-    if size > EDGE {
-        file.seek(SeekFrom::Start(size.saturating_sub(EDGE).max(EDGE)))?;
-        file.take(EDGE).read_to_end(&mut tail)?;
-    }
-    Ok(format!(
-        "{size}:{:016x}:{:016x}",
-        xxh3_64(&head),
-        xxh3_64(&tail)
-    ))
-}
-
-/// The content hash stored per file: xxh3-128 of its bytes, as hex.
-pub fn content_hash(path: &Path) -> io::Result<String> {
-    let mut reader = HashingReader::new(File::open(path)?, |_| {});
-    io::copy(&mut reader, &mut io::sink())?;
-    Ok(reader.hex_digest())
-}
+use crate::store::files::FileHasher;
 
 /// Passes bytes through while hashing them and reporting progress.
-pub struct HashingReader<R, P> {
+struct HashingReader<R, P> {
     inner: R,
-    hasher: Option<Xxh3>,
+    hasher: Option<FileHasher>,
     progress: P,
 }
 
 impl<R: Read, P: FnMut(u64)> HashingReader<R, P> {
-    pub fn new(inner: R, progress: P) -> Self {
+    fn new(inner: R, progress: P) -> Self {
         HashingReader {
             inner,
-            hasher: Some(Xxh3::new()),
+            hasher: Some(FileHasher::new()),
             progress,
         }
     }
@@ -187,13 +38,12 @@ impl<R: Read, P: FnMut(u64)> HashingReader<R, P> {
         }
     }
 
-    pub fn hex_digest(&self) -> String {
-        self.hasher.as_ref().map(hex_digest).unwrap_or_default()
+    fn hex_digest(&self) -> String {
+        self.hasher
+            .as_ref()
+            .map(FileHasher::hex)
+            .unwrap_or_default()
     }
-}
-
-fn hex_digest(hasher: &Xxh3) -> String {
-    format!("{:032x}", hasher.digest128())
 }
 
 impl<R: Read, P: FnMut(u64)> Read for HashingReader<R, P> {
@@ -228,7 +78,7 @@ pub struct LogBytes {
     recycle: SyncSender<Vec<u8>>,
     /// A plain file's hash, taken here rather than on the reading thread: reading
     /// (copying out of the page cache) is the slower side, parsing has time to spare.
-    plain_hash: Option<Xxh3>,
+    plain_hash: Option<FileHasher>,
     current: Vec<u8>,
     at: usize,
     reader: Option<JoinHandle<io::Result<ReadSummary>>>,
@@ -253,7 +103,7 @@ impl LogBytes {
         Ok(LogBytes {
             blocks: rx,
             recycle,
-            plain_hash: (!compressed).then(Xxh3::new),
+            plain_hash: (!compressed).then(FileHasher::new),
             current: Vec::new(),
             at: 0,
             reader: Some(reader),
@@ -268,7 +118,7 @@ impl LogBytes {
             _ => return Err(io::Error::other("the reading thread stopped unexpectedly")),
         };
         if let Some(hasher) = &self.plain_hash {
-            summary.hash = hex_digest(hasher);
+            summary.hash = hasher.hex();
         }
         Ok(summary)
     }
@@ -282,8 +132,10 @@ fn starts_with_gzip_magic(file: &mut File) -> io::Result<bool> {
     Ok(magic == [0x1f, 0x8b])
 }
 
-impl Read for LogBytes {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+impl LogBytes {
+    /// Makes the next block current unless bytes of the current one are left;
+    /// false at the end of the file.
+    fn fill(&mut self) -> io::Result<bool> {
         while self.at == self.current.len() {
             match self.blocks.recv() {
                 Ok(Ok(block)) => {
@@ -295,8 +147,24 @@ impl Read for LogBytes {
                     self.at = 0;
                 }
                 Ok(Err(e)) => return Err(e),
-                Err(_) => return Ok(0),
+                Err(_) => return Ok(false),
             }
+        }
+        Ok(true)
+    }
+
+    /// The bytes about to be read, without consuming them: at the start of a
+    /// file, its first block (1 MiB, or all of a smaller file).
+    pub fn peek(&mut self) -> io::Result<&[u8]> {
+        self.fill()?;
+        Ok(&self.current[self.at..])
+    }
+}
+
+impl Read for LogBytes {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if !self.fill()? {
+            return Ok(0);
         }
         let n = out.len().min(self.current.len() - self.at);
         out[..n].copy_from_slice(&self.current[self.at..self.at + n]);
@@ -391,6 +259,7 @@ fn pump(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::files::content_hash;
 
     /// The stored hash is the one `content_hash` finds again, plain or gzip.
     #[test]

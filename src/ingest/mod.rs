@@ -1,0 +1,372 @@
+//! The ingest pipeline, written once for every input format: files are read on
+//! parse threads (one per core at most, each file with a reading thread of its
+//! own), and one writer, the calling thread, stores each file whole in one
+//! transaction once it is read to its end.
+//!
+//! Per file: its identity is checked against the database first (`store::files`),
+//! its format told from its first bytes (`input::sniff`); a log's candidate
+//! lines are found by the scanner, framed by the format's reader and parsed by
+//! the one message parser; records wait in a bounded buffer (`buffer`) until
+//! the file's zone is decided (`zone::decide`), then go to the store.
+
+mod buffer;
+mod report;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
+use std::thread;
+
+use anyhow::{anyhow, Context, Result};
+
+use crate::input::{sniff, Format, InputFile, LogBytes};
+use crate::parse::dump_name::parse_dump_name;
+use crate::parse::scan::{Candidate, Scanner, MAX_CANDIDATE_LINE};
+use crate::parse::{classic, message, LogTime, Parsed, Record};
+use crate::store::files::content_hash;
+use crate::store::{
+    DumpMeta, DumpOutcome, Earlier, FileMeta, FileOutcome, Identity, KnownFiles, Store,
+};
+use crate::zone::{decide, Heartbeats, ZoneChoice};
+use buffer::RecordBuffer;
+pub use report::{FileReport, LogReport, Reject, Totals};
+
+/// The host name used when none is given.
+pub const DEFAULT_HOST: &str = "appliance";
+/// Parsed files waiting for the writer; parsing waits beyond that, which bounds
+/// memory however far the writer falls behind (each holds at most
+/// `buffer::SPILL_BYTES` in memory).
+const FILES_IN_FLIGHT: usize = 2;
+/// Rejected lines shown per file; all are counted.
+const SHOWN_REJECTS: usize = 5;
+
+/// How the host of each input file is named.
+#[derive(Debug, Clone)]
+pub enum HostRule {
+    /// One name for everything read in the run.
+    Fixed(String),
+    /// Each path given names its files: a folder by its own name, a file by its
+    /// folder's (the paths as given, in order).
+    FromFolder(Vec<PathBuf>),
+}
+
+impl HostRule {
+    fn host_of(&self, file: &InputFile) -> String {
+        let paths = match self {
+            HostRule::Fixed(host) => return host.clone(),
+            HostRule::FromFolder(paths) => paths,
+        };
+        let given = &paths[file.root];
+        let folder = if given.is_dir() {
+            Some(given.as_path())
+        } else {
+            given.parent()
+        };
+        folder
+            .and_then(|f| std::fs::canonicalize(f).ok())
+            .and_then(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| DEFAULT_HOST.to_string())
+    }
+}
+
+/// What an ingest run is asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub hosts: HostRule,
+    pub zone: ZoneChoice,
+    /// Keep the readable part of a truncated gzip file, marked partial.
+    pub accept_truncated: bool,
+    /// Files parsed at once (default: one per core).
+    pub jobs: Option<usize>,
+}
+
+/// Bytes read, for a progress bar.
+pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
+
+/// One file read whole, ready for the writer.
+enum Read {
+    Known(Earlier),
+    Log(Box<ReadLog>),
+    Dump(DumpMeta),
+}
+
+/// All that reading one log file found.
+struct ReadLog {
+    format: Format,
+    records: RecordBuffer,
+    lines: u64,
+    torn_last_line: bool,
+    rejected: u64,
+    shown_rejects: Vec<Reject>,
+    heartbeats: Heartbeats,
+    hash: String,
+    quick_key: String,
+    compressed: bool,
+    truncated: bool,
+}
+
+/// Ingests `files` into `store`, handing each file's report to `on_report` in
+/// input order (whatever order files finish in).
+pub fn run(
+    store: &mut Store,
+    files: &[InputFile],
+    options: &Options,
+    progress: Progress,
+    mut on_report: impl FnMut(&FileReport) -> Result<()>,
+) -> Result<Totals> {
+    let mut totals = Totals::default();
+    if files.is_empty() {
+        return Ok(totals);
+    }
+    let known = store.known_files()?;
+    let jobs = options
+        .jobs
+        .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, files.len());
+    let next = AtomicUsize::new(0);
+    let scanner = Scanner::default();
+    let (tx, rx) = sync_channel::<(usize, Result<Read>)>(FILES_IN_FLIGHT);
+    thread::scope(|scope| -> Result<()> {
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let (next, scanner, known, progress) = (&next, &scanner, &known, &progress);
+            // Named, so a profile tells parsing from reading and writing.
+            let parse = thread::Builder::new().name("parse".into());
+            parse.spawn_scoped(scope, move || loop {
+                let seq = next.fetch_add(1, Ordering::Relaxed);
+                let Some(file) = files.get(seq) else { break };
+                let read = read_file(file, options, known, scanner, progress);
+                if tx.send((seq, read)).is_err() {
+                    break;
+                }
+            })?;
+        }
+        drop(tx);
+        let mut reports: BTreeMap<usize, FileReport> = BTreeMap::new();
+        let mut next_report = 0;
+        for (seq, read) in rx {
+            let file = &files[seq];
+            let report = match read {
+                Ok(read) => store_file(store, file, options, read)?,
+                Err(error) => FileReport::Failed {
+                    path: file.shown(),
+                    error,
+                },
+            };
+            totals.add(&report);
+            reports.insert(seq, report);
+            while let Some(report) = reports.remove(&next_report) {
+                on_report(&report)?;
+                next_report += 1;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(totals)
+}
+
+/// Reads one file on a parse thread: identity, format, records.
+fn read_file(
+    file: &InputFile,
+    options: &Options,
+    known: &KnownFiles,
+    scanner: &Scanner,
+    progress: &Progress,
+) -> Result<Read> {
+    let cannot_read = || format!("cannot read {}", file.shown());
+    let quick_key = match known.identify(&file.path).with_context(cannot_read)? {
+        Identity::Known(earlier) => {
+            progress(file.size);
+            return Ok(Read::Known(earlier));
+        }
+        Identity::New { quick_key } => quick_key,
+    };
+    let bar = progress.clone();
+    let mut bytes = LogBytes::open(&file.path, options.accept_truncated, move |n| bar(n))?;
+    let format = sniff(bytes.peek()?);
+    if format == Format::HeapDump {
+        drop(bytes);
+        return read_dump(file, quick_key, options, progress);
+    }
+    let mut records = RecordBuffer::default();
+    let mut heartbeats = Heartbeats::default();
+    let mut rejected = 0u64;
+    let mut shown_rejects = Vec::new();
+    let mut reject = |line_no, reason| {
+        rejected += 1;
+        if shown_rejects.len() < SHOWN_REJECTS {
+            shown_rejects.push(Reject { line_no, reason });
+        }
+    };
+    let mut kept: std::io::Result<()> = Ok(());
+    let scanned = scanner.scan(&mut bytes, |candidate| {
+        let parsed = match candidate {
+            Candidate::Line { line_no, bytes } => match classic::frame(bytes, line_no) {
+                Ok(Some((meta, text))) => message::parse(&meta, text),
+                Ok(None) => Parsed::Ignored,
+                Err(reason) => Parsed::Rejected(reason),
+            },
+            Candidate::TooLong { line_no } => {
+                return reject(line_no, too_long());
+            }
+        };
+        let record = match parsed {
+            Parsed::Sample(sample) => {
+                if let (Some(beat), LogTime::Local(local)) = (sample.heartbeat_utc_us, sample.time)
+                {
+                    heartbeats.add(sample.line_no, local, beat);
+                }
+                Record::Sample(sample)
+            }
+            Parsed::Event(event) => Record::Event(event),
+            Parsed::Rejected(reason) => {
+                if let Candidate::Line { line_no, .. } = candidate {
+                    reject(line_no, reason);
+                }
+                return;
+            }
+            Parsed::Ignored => return,
+        };
+        if kept.is_ok() {
+            kept = records.push(&record);
+        }
+    });
+    let read = bytes.finish();
+    let stats = scanned?;
+    let read = read?;
+    kept.context("keeping the records while the file is read")?;
+    Ok(Read::Log(Box::new(ReadLog {
+        format,
+        records,
+        lines: stats.lines,
+        torn_last_line: stats.torn_last_line,
+        rejected,
+        shown_rejects,
+        heartbeats,
+        hash: read.hash,
+        quick_key,
+        compressed: read.compressed,
+        truncated: read.truncated,
+    })))
+}
+
+/// A heap dump: its identity and what its name says.
+fn read_dump(
+    file: &InputFile,
+    quick_key: String,
+    options: &Options,
+    progress: &Progress,
+) -> Result<Read> {
+    let file_name = file.file_name();
+    let name = parse_dump_name(&file_name).ok_or_else(|| {
+        anyhow!("a heap dump, but its name does not say its time and pid (<prefix>_<epoch>_<pid>.dump[.gz])")
+    })?;
+    let hash = content_hash(&file.path).with_context(|| format!("cannot read {}", file.shown()))?;
+    progress(file.size);
+    Ok(Read::Dump(DumpMeta {
+        path: file.shown(),
+        file_name,
+        hash,
+        quick_key,
+        size_bytes: file.size,
+        compressed: is_gzip(&file.path)?,
+        host: options.hosts.host_of(file),
+        name,
+    }))
+}
+
+fn is_gzip(path: &Path) -> Result<bool> {
+    use std::io::Read as _;
+    let mut magic = [0u8; 2];
+    let mut f = std::fs::File::open(path)?;
+    let n = f.read(&mut magic)?;
+    Ok(n == 2 && magic == [0x1f, 0x8b])
+}
+
+/// Stores one file read whole, on the writer thread.
+fn store_file(
+    store: &mut Store,
+    file: &InputFile,
+    options: &Options,
+    read: Read,
+) -> Result<FileReport> {
+    let path = file.shown();
+    match read {
+        Read::Known(earlier) if earlier.format == Format::HeapDump.as_str() => {
+            Ok(FileReport::Dump {
+                path,
+                new_dump: false,
+            })
+        }
+        Read::Known(earlier) => Ok(FileReport::Skipped { path, earlier }),
+        Read::Dump(meta) => {
+            let outcome = store
+                .write_dump(&meta)
+                .with_context(|| format!("storing {path}"))?;
+            Ok(FileReport::Dump {
+                path,
+                new_dump: matches!(outcome, DumpOutcome::Stored { new_dump: true }),
+            })
+        }
+        Read::Log(log) => store_log(store, file, options, *log),
+    }
+}
+
+fn store_log(
+    store: &mut Store,
+    file: &InputFile,
+    options: &Options,
+    log: ReadLog,
+) -> Result<FileReport> {
+    let path = file.shown();
+    let zone = decide(options.zone, &log.heartbeats);
+    let meta = FileMeta {
+        path: path.clone(),
+        hash: log.hash,
+        quick_key: log.quick_key,
+        size_bytes: file.size,
+        compressed: log.compressed,
+        host: options.hosts.host_of(file),
+        format: log.format.as_str(),
+        zone: zone.zone.to_string(),
+        zone_inferred: zone.inferred,
+        partial: log.truncated,
+        lines: log.lines,
+        rejected: log.rejected,
+    };
+    let write = |store: &mut Store| -> Result<FileOutcome> {
+        let mut writer = match store.begin_log(&meta)? {
+            Ok(writer) => writer,
+            Err(earlier) => return Ok(FileOutcome::AlreadyIngested(earlier)),
+        };
+        log.records.for_each(|record| {
+            let utc_us = zone.utc_us(record.time(), record.line_no());
+            match record {
+                Record::Sample(s) => writer.sample(s, utc_us),
+                Record::Event(e) => writer.event(e, utc_us),
+            }
+        })?;
+        Ok(FileOutcome::Ingested(writer.commit()?))
+    };
+    let counts = match write(store).with_context(|| format!("storing {path}"))? {
+        FileOutcome::AlreadyIngested(earlier) => return Ok(FileReport::Skipped { path, earlier }),
+        FileOutcome::Ingested(counts) => counts,
+    };
+    Ok(FileReport::Log(LogReport {
+        path,
+        counts,
+        rejected: log.rejected,
+        shown_rejects: log.shown_rejects,
+        zone_note: zone.note,
+        warnings: zone.warnings,
+        truncated: log.truncated,
+        torn_last_line: log.torn_last_line,
+    }))
+}
+
+fn too_long() -> &'static str {
+    const _: () = assert!(MAX_CANDIDATE_LINE == 16 << 20);
+    "line longer than 16 MiB"
+}

@@ -1,0 +1,83 @@
+//! The classic `evm.log` framing: `[----] I, [2017-08-11T19:06:20.698103 #2949:b81140]  INFO -- : message`.
+//! The header gives the local time and the writing process; the message goes
+//! to the one message parser. A line that does not start with `[----] `
+//! continues the one before it (backtraces, dumps of hashes) and is never a record.
+
+use memchr::{memchr, memmem};
+
+use super::message::{self, LineMeta};
+use super::time::parse_datetime;
+use super::{LogTime, Parsed};
+
+pub const LINE_START: &[u8] = b"[----] ";
+
+/// The fixed part of every evm.log line.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Header<'a> {
+    pub local_us: i64,
+    pub pid: i64,
+    pub message: &'a [u8],
+}
+
+/// Parses `[----] I, [2017-08-11T19:06:20.698103 #2949:b81140]  INFO -- : message`.
+pub fn parse_header(line: &[u8]) -> Result<Header<'_>, &'static str> {
+    if !line.starts_with(LINE_START) || line.get(8..11) != Some(b", [") {
+        return Err("malformed line header");
+    }
+    let (local_us, used) = parse_datetime(&line[11..]).ok_or("impossible or malformed time")?;
+    let mut at = 11 + used;
+    while line.get(at) == Some(&b' ') {
+        at += 1;
+    }
+    if line.get(at) != Some(&b'#') {
+        return Err("malformed line header");
+    }
+    at += 1;
+    let pid_len = line[at..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let pid =
+        message::parse_count(&line[at..at + pid_len]).map_err(|_| "malformed pid in header")?;
+    at += pid_len;
+    let close = memchr(b']', &line[at..]).ok_or("malformed line header")? + at;
+    let rest = &line[close + 1..];
+    let dashes = memmem::find(rest, b" -- ").ok_or("malformed line header")?;
+    let after = &rest[dashes + 4..];
+    let colon = memmem::find(after, b": ").ok_or("malformed line header")?;
+    Ok(Header {
+        local_us,
+        pid,
+        message: &after[colon + 2..],
+    })
+}
+
+/// Whether the head of a line (of any length) starts a record.
+pub fn starts_record(head: &[u8]) -> bool {
+    head.starts_with(LINE_START)
+}
+
+/// The framing of one line: `Ok(None)` for a continuation line, an error for a
+/// record start whose header is malformed.
+pub fn frame(line: &[u8], line_no: u64) -> Result<Option<(LineMeta, &[u8])>, &'static str> {
+    if !starts_record(line) {
+        return Ok(None);
+    }
+    let header = parse_header(line)?;
+    let meta = LineMeta {
+        line_no,
+        time: LogTime::Local(header.local_us),
+        pid: header.pid,
+    };
+    Ok(Some((meta, header.message)))
+}
+
+/// One classic line to a record: framing, then the message parser. `Ignored`
+/// for a line that holds no trigger literal or continues another.
+pub fn parse_line(line: &[u8], line_no: u64) -> Parsed {
+    if !starts_record(line) || !message::holds_trigger(line) {
+        return Parsed::Ignored;
+    }
+    match frame(line, line_no) {
+        Ok(Some((meta, text))) => message::parse(&meta, text),
+        Ok(None) => Parsed::Ignored,
+        Err(reason) => Parsed::Rejected(reason),
+    }
+}

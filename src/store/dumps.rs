@@ -1,0 +1,100 @@
+//! Writing one heap-dump file: its `source_file` row, its `dump` row (one per
+//! host, pid and time: a plain and a gzip copy of one dump are one dump) and
+//! its `dump` event, which charts and listings show beside the samples.
+
+use anyhow::{Context, Result};
+use rusqlite::params;
+
+use super::files::Earlier;
+use super::Store;
+use crate::parse::dump_name::DumpName;
+
+/// A heap-dump file to record: identity, and what its name says.
+#[derive(Debug, Clone)]
+pub struct DumpMeta {
+    pub path: String,
+    pub file_name: String,
+    pub hash: String,
+    pub quick_key: String,
+    pub size_bytes: u64,
+    pub compressed: bool,
+    pub host: String,
+    pub name: DumpName,
+}
+
+/// What recording a dump file did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DumpOutcome {
+    /// The file is stored; `new_dump` is false when another copy of the same
+    /// dump (host, pid, time) was stored before.
+    Stored { new_dump: bool },
+    /// A file with the same bytes was ingested first.
+    AlreadyIngested(Earlier),
+}
+
+impl Store {
+    pub fn write_dump(&mut self, meta: &DumpMeta) -> Result<DumpOutcome> {
+        let tx = self.begin_write()?;
+        let earlier = Store::stored_file(&tx, &meta.hash)?;
+        if let Some(earlier) = earlier {
+            return Ok(DumpOutcome::AlreadyIngested(earlier));
+        }
+        let ts_us = meta.name.utc_us;
+        tx.prepare_cached(
+            "INSERT INTO source_file (path, hash, quick_key, size_bytes, compressed, host, format, tz,
+                 tz_inferred, status, lines, samples_new, samples_dup, events_new, rejected,
+                 first_ts_us, last_ts_us, ingested_us)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'heap-dump', 'UTC', 0, 'complete', 0, 0, 0, 0, 0, ?7, ?7, ?8)",
+        )?
+        .execute(params![
+            meta.path,
+            meta.hash,
+            meta.quick_key,
+            meta.size_bytes as i64,
+            meta.compressed,
+            meta.host,
+            ts_us,
+            chrono::Utc::now().timestamp_micros(),
+        ])?;
+        let file_id = tx.last_insert_rowid();
+        let new_dump =
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO dump (file_id, host, pid, ts_us, prefix, size_bytes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                file_id,
+                meta.host,
+                meta.name.pid,
+                ts_us,
+                meta.name.prefix,
+                meta.size_bytes as i64
+            ])? > 0;
+        if !new_dump {
+            // A dump recorded from its event alone (schema version 1) gets its file.
+            tx.prepare_cached(
+                "UPDATE dump SET file_id = ?1 WHERE host = ?2 AND pid = ?3 AND ts_us = ?4 AND file_id IS NULL",
+            )?
+            .execute(params![file_id, meta.host, meta.name.pid, ts_us])?;
+        }
+        let detail = format!("file={} size={}", meta.file_name, meta.size_bytes);
+        let new_event = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO event (host, pid, ts_us, kind, worker, size_bytes, detail, file_id)
+                 VALUES (?1, ?2, ?3, 'dump', NULL, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                meta.host,
+                meta.name.pid,
+                ts_us,
+                meta.size_bytes as i64,
+                detail,
+                file_id
+            ])?;
+        tx.prepare_cached("UPDATE source_file SET events_new = ?2 WHERE id = ?1")?
+            .execute(params![file_id, new_event as i64])?;
+        tx.commit()
+            .with_context(|| format!("cannot commit {}", meta.path))?;
+        Ok(DumpOutcome::Stored { new_dump })
+    }
+}

@@ -1,0 +1,262 @@
+//! Writing one log file: its `source_file` row, its processes, samples and
+//! events, all in one transaction, so a file is stored whole or not at all.
+//! Records arrive with their UTC time already decided (`crate::zone`); a
+//! sample already stored (same process, time and source) or an event already
+//! stored (same host, pid, kind and time) is counted as present, not added.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result};
+use rusqlite::{params, CachedStatement, Transaction};
+
+use super::files::Earlier;
+use super::Store;
+use crate::parse::{Event, Sample};
+
+/// What the store records about an ingested log file.
+#[derive(Debug, Clone)]
+pub struct FileMeta {
+    pub path: String,
+    pub hash: String,
+    pub quick_key: String,
+    pub size_bytes: u64,
+    pub compressed: bool,
+    pub host: String,
+    /// The format its content was read as (`crate::input::Format::as_str`).
+    pub format: &'static str,
+    /// The zone its local times were read in, as stored: `UTC`, `+02:00`,
+    /// `America/New_York`.
+    pub zone: String,
+    pub zone_inferred: bool,
+    pub partial: bool,
+    pub lines: u64,
+    pub rejected: u64,
+}
+
+/// What writing a file added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FileCounts {
+    pub samples_new: u64,
+    pub samples_present: u64,
+    pub events_new: u64,
+    pub events_present: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileOutcome {
+    Ingested(FileCounts),
+    /// A file with the same bytes was ingested first (by another run, say).
+    AlreadyIngested(Earlier),
+}
+
+/// A process of the file being written and the span of its samples there.
+struct Span {
+    worker: String,
+    id: i64,
+    first_us: i64,
+    last_us: i64,
+}
+
+/// One log file being written; dropped without [`LogWrite::commit`], nothing of
+/// it is stored.
+pub struct LogWrite<'s> {
+    insert_sample: CachedStatement<'s>,
+    insert_event: CachedStatement<'s>,
+    insert_process: CachedStatement<'s>,
+    process_id: CachedStatement<'s>,
+    tx: Transaction<'s>,
+    file_id: i64,
+    host: String,
+    path: String,
+    /// pid -> its processes in this file (a pid is one worker type, or a few
+    /// when it was reused).
+    processes: HashMap<i64, Vec<Span>>,
+    counts: FileCounts,
+    first_us: Option<i64>,
+    last_us: Option<i64>,
+}
+
+impl Store {
+    /// Starts writing a log file: `Err(earlier)` when a file with the same
+    /// bytes is stored already.
+    pub fn begin_log(&mut self, meta: &FileMeta) -> Result<Result<LogWrite<'_>, Earlier>> {
+        let tx = self.begin_write()?;
+        let earlier = Store::stored_file(&tx, &meta.hash)?;
+        if let Some(earlier) = earlier {
+            return Ok(Err(earlier));
+        }
+        tx.prepare_cached(
+            "INSERT INTO source_file (path, hash, quick_key, size_bytes, compressed, host, format, tz,
+                 tz_inferred, status, lines, samples_new, samples_dup, events_new, rejected, ingested_us)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, 0, 0, ?12, ?13)",
+        )?
+        .execute(params![
+            meta.path,
+            meta.hash,
+            meta.quick_key,
+            meta.size_bytes as i64,
+            meta.compressed,
+            meta.host,
+            meta.format,
+            meta.zone,
+            meta.zone_inferred,
+            if meta.partial { "partial" } else { "complete" },
+            meta.lines as i64,
+            meta.rejected as i64,
+            chrono::Utc::now().timestamp_micros(),
+        ])?;
+        let file_id = tx.last_insert_rowid();
+        let conn = &self.conn;
+        Ok(Ok(LogWrite {
+            insert_sample: conn.prepare_cached(
+                "INSERT OR IGNORE INTO sample (process_id, ts_us, source, rss_bytes, pss_bytes, uss_bytes,
+                     vsz_bytes, live_slots, old_objects, msg_id, msg_class, msg_method, file_id, line_no)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?,
+            insert_event: conn.prepare_cached(
+                "INSERT OR IGNORE INTO event (host, pid, ts_us, kind, worker, usage_bytes, limit_bytes,
+                     size_bytes, detail, file_id, line_no)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?,
+            insert_process: conn.prepare_cached(
+                "INSERT OR IGNORE INTO process (host, pid, worker) VALUES (?1, ?2, ?3)",
+            )?,
+            process_id: conn.prepare_cached(
+                "SELECT id FROM process WHERE host = ?1 AND pid = ?2 AND worker = ?3",
+            )?,
+            tx,
+            file_id,
+            host: meta.host.clone(),
+            path: meta.path.clone(),
+            processes: HashMap::new(),
+            counts: FileCounts::default(),
+            first_us: None,
+            last_us: None,
+        }))
+    }
+}
+
+impl LogWrite<'_> {
+    fn saw(&mut self, utc_us: i64) {
+        self.first_us = Some(self.first_us.map_or(utc_us, |t| t.min(utc_us)));
+        self.last_us = Some(self.last_us.map_or(utc_us, |t| t.max(utc_us)));
+    }
+
+    /// Adds a sample at its UTC time, in the order of the file's lines.
+    pub fn sample(&mut self, s: &Sample, utc_us: i64) -> Result<()> {
+        self.saw(utc_us);
+        let spans = self.processes.entry(s.pid).or_default();
+        let id = match spans.iter_mut().find(|span| span.worker == s.worker) {
+            Some(span) => {
+                span.first_us = span.first_us.min(utc_us);
+                span.last_us = span.last_us.max(utc_us);
+                span.id
+            }
+            None => {
+                self.insert_process
+                    .execute(params![self.host, s.pid, s.worker])?;
+                let id: i64 = self
+                    .process_id
+                    .query_row(params![self.host, s.pid, s.worker], |r| r.get(0))?;
+                spans.push(Span {
+                    worker: s.worker.clone(),
+                    id,
+                    first_us: utc_us,
+                    last_us: utc_us,
+                });
+                id
+            }
+        };
+        let added = self.insert_sample.execute(params![
+            id,
+            utc_us,
+            s.kind.as_str(),
+            s.rss_bytes,
+            s.pss_bytes,
+            s.uss_bytes,
+            s.vsz_bytes,
+            s.live_slots,
+            s.old_objects,
+            s.msg_id,
+            s.msg_class,
+            s.msg_method,
+            self.file_id,
+            s.line_no as i64,
+        ])?;
+        if added > 0 {
+            self.counts.samples_new += 1;
+        } else {
+            self.counts.samples_present += 1;
+        }
+        Ok(())
+    }
+
+    /// Adds an event at its UTC time.
+    pub fn event(&mut self, e: &Event, utc_us: i64) -> Result<()> {
+        self.saw(utc_us);
+        let added = self.insert_event.execute(params![
+            self.host,
+            e.pid,
+            utc_us,
+            e.kind.as_str(),
+            e.worker,
+            e.usage_bytes,
+            e.limit_bytes,
+            e.size_bytes,
+            e.detail,
+            self.file_id,
+            e.line_no as i64,
+        ])?;
+        if added > 0 {
+            self.counts.events_new += 1;
+        } else {
+            self.counts.events_present += 1;
+        }
+        Ok(())
+    }
+
+    /// Stores the file with everything added to it.
+    pub fn commit(self) -> Result<FileCounts> {
+        let LogWrite {
+            insert_sample,
+            insert_event,
+            insert_process,
+            process_id,
+            tx,
+            file_id,
+            path,
+            processes,
+            counts,
+            first_us,
+            last_us,
+            ..
+        } = self;
+        drop((insert_sample, insert_event, insert_process, process_id));
+        {
+            let mut span = tx.prepare_cached(
+                "UPDATE process SET first_us = min(coalesce(first_us, ?2), ?2),
+                                    last_us = max(coalesce(last_us, ?3), ?3)
+                 WHERE id = ?1",
+            )?;
+            for s in processes.values().flatten() {
+                span.execute(params![s.id, s.first_us, s.last_us])?;
+            }
+        }
+        tx.prepare_cached(
+            "UPDATE source_file SET samples_new = ?2, samples_dup = ?3, events_new = ?4,
+                 first_ts_us = ?5, last_ts_us = ?6
+             WHERE id = ?1",
+        )?
+        .execute(params![
+            file_id,
+            counts.samples_new as i64,
+            counts.samples_present as i64,
+            counts.events_new as i64,
+            first_us,
+            last_us,
+        ])?;
+        tx.commit()
+            .with_context(|| format!("cannot commit {path}"))?;
+        Ok(counts)
+    }
+}
