@@ -12,6 +12,7 @@ pub mod export;
 pub mod ingest;
 pub mod input;
 pub mod parse;
+pub mod report;
 pub mod store;
 pub mod synth;
 pub mod zone;

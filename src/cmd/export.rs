@@ -5,13 +5,11 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use clap::ValueEnum;
 
-use crate::cmd::report::reports_by_process;
-use crate::cmd::select_args::{selected_processes, sources_for, Selectors};
+use crate::cmd::select_args::Selectors;
 use crate::export::csv::SampleCsv;
-use crate::export::files::{ensure_dir, write_whole};
-use crate::export::gnuplot::{
-    write_data, write_impulses, write_script, FileNamer, SampleBlock, ScriptSpec,
-};
+use crate::export::files::{ensure_dir, write_whole, FileNamer};
+use crate::export::gnuplot::{write_data, write_impulses, write_script, ScriptSpec};
+use crate::report::{for_each_process_files, provenance, selected_processes};
 use crate::store::{Access, Selection, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -70,18 +68,6 @@ fn export_csv(store: &Store, selection: &Selection, out: Option<&Path>) -> Resul
     Ok(ExitCode::SUCCESS)
 }
 
-/// The `#` lines heading every exported file: enough to tell how it was made, and
-/// nothing that changes between two runs over the same database.
-pub fn provenance(store: &Store, select: &Selectors) -> Result<Vec<String>> {
-    let (files, digest) = store.source_set()?;
-    Ok(vec![
-        format!("miq-memlog {}", env!("CARGO_PKG_VERSION")),
-        format!("selection: {}", select.describe()),
-        format!("zone: {}", select.tz),
-        format!("database: {files} ingested log files, content digest {digest}"),
-    ])
-}
-
 fn export_gnuplot(
     store: &Store,
     selection: &Selection,
@@ -89,68 +75,37 @@ fn export_gnuplot(
     dir: &Path,
     trend: bool,
 ) -> Result<ExitCode> {
-    let processes = selected_processes(store, selection, select)?;
-    let reports = if trend {
-        reports_by_process(store, selection)?
-    } else {
-        Default::default()
-    };
     let zone = select.tz;
-    let base_header = provenance(store, select)?;
+    let described = select.describe();
+    let processes = selected_processes(store, selection, &described, zone)?;
+    let base_header = provenance(store, &described, zone)?;
     ensure_dir(dir)?;
     let mut namer = FileNamer::new(selection.from_us, selection.to_us, zone);
     let mut stderr = io::stderr().lock();
-    for process in &processes {
-        let blocks: Vec<SampleBlock> = sources_for(process, selection, select.source.is_some())
-            .into_iter()
-            .map(|source| {
-                Ok(SampleBlock {
-                    source,
-                    samples: store.process_samples(process, selection, source)?,
-                })
-            })
-            .collect::<Result<_>>()?;
-        let first_us = blocks
-            .iter()
-            .filter_map(|b| b.samples.first().map(|s| s.ts_us))
-            .min()
-            .unwrap_or(process.first_us);
-        let last_us = blocks
-            .iter()
-            .filter_map(|b| b.samples.last().map(|s| s.ts_us))
-            .max()
-            .unwrap_or(process.last_us);
-        let events = store.process_events(process, selection)?;
-        let stem = namer.name(
-            &process.host,
-            &process.pid.to_string(),
-            first_us,
-            &process.worker,
-        );
+    let draw = select.draw_options(trend);
+    for_each_process_files(store, selection, &processes, &draw, |files| {
+        let process = files.process;
+        let key = files.key();
+        let stem = namer.name(&key.host, &key.label, key.first_us, &key.worker);
         let mut header = base_header.clone();
         header.push(format!(
             "process: host {} pid {} worker {}",
             process.host, process.pid, process.worker
         ));
-        let window = format!(
-            "{} to {} ({zone})",
-            zone.format_local(first_us, "%Y-%m-%d %H:%M"),
-            zone.format_local(last_us, "%Y-%m-%d %H:%M")
-        );
         write_whole(&dir.join(format!("{stem}.data")), |w| {
-            write_data(&mut *w, &header, &blocks, zone)
+            write_data(&mut *w, &header, &files.blocks, zone)
         })?;
         write_whole(&dir.join(format!("{stem}.impulses")), |w| {
-            write_impulses(&mut *w, &header, &events, zone)
+            write_impulses(&mut *w, &header, &files.events, zone)
         })?;
         let spec = ScriptSpec {
             stem: &stem,
             process,
-            blocks: &blocks,
-            events: &events,
+            blocks: &files.blocks,
+            events: &files.events,
             zone,
-            window,
-            trend: reports.get(&process.process_id),
+            window: files.span_text(zone),
+            trend: files.trend.as_ref(),
         };
         write_whole(&dir.join(format!("{stem}.gp")), |w| {
             write_script(&mut *w, &header, &spec)
@@ -160,6 +115,7 @@ fn export_gnuplot(
             "wrote {}",
             dir.join(format!("{stem}.{{data,impulses,gp}}")).display()
         )?;
-    }
+        Ok(())
+    })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,17 +1,13 @@
-use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::ValueEnum;
 
-use crate::analysis::attribution::MessageTally;
-use crate::analysis::process::{analyse, summarise_worker, ProcessFacts, ProcessReport};
-use crate::analysis::BYTES_PER_MB;
 use crate::cmd::select_args::Selectors;
 use crate::export::table::{print_table, TableFormat};
-use crate::store::{Access, ReportProcess, Selection, Store, Table, Value};
-use crate::zone::Zone;
+use crate::report::leak::{self, ReportBy as By};
+use crate::store::{Access, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportBy {
@@ -38,261 +34,14 @@ pub struct Args {
 pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
     let selection = args.select.selection()?;
     let store = Store::open(db, Access::ReadOnly)?;
-    let processes = store.report_processes(&selection)?;
-    let table = match args.by {
-        ReportBy::Process => process_table(
-            &analyse_all(&store, &processes, &selection)?,
-            args.select.tz,
-        ),
-        ReportBy::Worker => worker_table(&analyse_all(&store, &processes, &selection)?),
-        ReportBy::Message => {
-            let mut tally = MessageTally::default();
-            for p in &processes {
-                tally.add_process(&p.worker, &store.process_series(p.id, &selection)?);
-            }
-            message_table(&tally)
-        }
+    let by = match args.by {
+        ReportBy::Process => By::Process,
+        ReportBy::Worker => By::Worker,
+        ReportBy::Message => By::Message,
     };
-    print_table(&table, args.format)?;
+    print_table(
+        &leak::table(&store, &selection, by, args.select.tz)?,
+        args.format,
+    )?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// One process's series at a time, so memory stays that of the longest series.
-pub(crate) fn analyse_all<'a>(
-    store: &Store,
-    processes: &'a [ReportProcess],
-    selection: &Selection,
-) -> Result<Vec<(&'a ReportProcess, ProcessReport)>> {
-    let mut reports = Vec::with_capacity(processes.len());
-    for p in processes {
-        let facts = ProcessFacts {
-            limit_bytes: p.limit_bytes,
-            dumps: p.dumps,
-            restarts: p.restarts,
-        };
-        if let Some(report) = analyse(&store.process_series(p.id, selection)?, facts) {
-            reports.push((p, report));
-        }
-    }
-    Ok(reports)
-}
-
-pub(crate) fn process_table(reports: &[(&ReportProcess, ProcessReport)], zone: Zone) -> Table {
-    let mut sorted: Vec<&(&ReportProcess, ProcessReport)> = reports.iter().collect();
-    sorted.sort_by(|(pa, a), (pb, b)| {
-        a.verdict
-            .cmp(&b.verdict)
-            .then(descending(a.rss.map(|f| f.slope), b.rss.map(|f| f.slope)))
-            .then_with(|| (&pa.host, pa.pid, a.start_us).cmp(&(&pb.host, pb.pid, b.start_us)))
-    });
-    let columns = [
-        "host",
-        "pid",
-        "worker",
-        "samples",
-        "start",
-        "end",
-        "hours",
-        "rss_start",
-        "rss_end",
-        "rss_max",
-        "rss_mb_per_hour",
-        "fit_r2",
-        "pss_mb_per_hour",
-        "live_per_hour",
-        "old_per_hour",
-        "dumps",
-        "restarts",
-        "hours_to_limit",
-        "verdict",
-        "basis",
-    ];
-    let rows = sorted
-        .iter()
-        .map(|(p, r)| {
-            vec![
-                Value::Text(p.host.clone()),
-                Value::Integer(p.pid),
-                Value::Text(p.worker.clone()),
-                count(r.samples),
-                Value::Text(iso_seconds(zone, r.start_us)),
-                Value::Text(iso_seconds(zone, r.end_us)),
-                real(Some(r.hours), 2),
-                megabytes(r.rss_start),
-                megabytes(r.rss_end),
-                megabytes(r.rss_max),
-                real(r.rss.map(|f| f.slope), 3),
-                real(r.rss.and_then(|f| f.r2), 3),
-                real(r.pss.map(|f| f.slope), 3),
-                real(r.live.map(|f| f.slope), 0),
-                real(r.old.map(|f| f.slope), 0),
-                count(r.facts.dumps),
-                count(r.facts.restarts),
-                real(r.hours_to_limit, 1),
-                Value::Text(r.verdict.as_str().to_string()),
-                Value::Text(r.basis.as_str().to_string()),
-            ]
-        })
-        .collect();
-    table(&columns, rows)
-}
-
-fn worker_table(reports: &[(&ReportProcess, ProcessReport)]) -> Table {
-    let mut groups: BTreeMap<(&str, &str), Vec<&ProcessReport>> = BTreeMap::new();
-    for (p, r) in reports {
-        groups.entry((&p.host, &p.worker)).or_default().push(r);
-    }
-    let mut summaries: Vec<_> = groups
-        .into_iter()
-        .map(|(key, processes)| (key, summarise_worker(&processes)))
-        .collect();
-    summaries.sort_by(|(ka, a), (kb, b)| {
-        a.verdict
-            .cmp(&b.verdict)
-            .then(descending(
-                a.median_rss_mb_per_hour,
-                b.median_rss_mb_per_hour,
-            ))
-            .then(ka.cmp(kb))
-    });
-    let columns = [
-        "host",
-        "worker",
-        "processes",
-        "samples",
-        "hours",
-        "restarts",
-        "dumps",
-        "rss_max",
-        "limit",
-        "median_rss_mb_per_hour",
-        "median_old_per_hour",
-        "leaking",
-        "growing",
-        "stable",
-        "too_short",
-        "verdict",
-    ];
-    let rows = summaries
-        .iter()
-        .map(|((host, worker), w)| {
-            vec![
-                Value::Text(host.to_string()),
-                Value::Text(worker.to_string()),
-                count(w.processes),
-                count(w.samples),
-                real(Some(w.hours), 2),
-                count(w.restarts),
-                count(w.dumps),
-                megabytes(w.rss_max),
-                megabytes(w.limit_bytes),
-                real(w.median_rss_mb_per_hour, 3),
-                real(w.median_old_per_hour, 0),
-                count(w.counts[0]),
-                count(w.counts[1]),
-                count(w.counts[2]),
-                count(w.counts[3]),
-                Value::Text(w.verdict.as_str().to_string()),
-            ]
-        })
-        .collect();
-    table(&columns, rows)
-}
-
-fn message_table(tally: &MessageTally) -> Table {
-    let columns = [
-        "worker",
-        "message",
-        "count",
-        "rss_total_mb",
-        "rss_mean_mb",
-        "rss_share_pct",
-        "rss_t",
-        "old_total",
-        "old_mean",
-        "old_share_pct",
-        "old_t",
-        "grows",
-    ];
-    let rows = tally
-        .rows()
-        .into_iter()
-        .map(|m| {
-            vec![
-                Value::Text(m.worker),
-                Value::Text(m.kind),
-                count(m.count),
-                real(Some(m.rss.total as f64 / BYTES_PER_MB), 3),
-                real(m.rss.mean().map(|b| b / BYTES_PER_MB), 3),
-                real(m.rss_share.map(|s| s * 100.0), 1),
-                real(m.rss.t(), 1),
-                Value::Integer(m.old.total),
-                real(m.old.mean(), 1),
-                real(m.old_share.map(|s| s * 100.0), 1),
-                real(m.old.t(), 1),
-                Value::Text(if m.grows { "yes" } else { "no" }.to_string()),
-            ]
-        })
-        .collect();
-    table(&columns, rows)
-}
-
-/// The report of every selected process that has samples, by process id: what
-/// `plot --trend` and `export --trend` draw, so charts and report agree.
-pub(crate) fn reports_by_process(
-    store: &Store,
-    selection: &Selection,
-) -> Result<HashMap<i64, ProcessReport>> {
-    let processes = store.report_processes(selection)?;
-    Ok(analyse_all(store, &processes, selection)?
-        .into_iter()
-        .map(|(p, r)| (p.id, r))
-        .collect())
-}
-
-fn table(columns: &[&str], rows: Vec<Vec<Value>>) -> Table {
-    Table {
-        columns: columns.iter().map(|c| c.to_string()).collect(),
-        rows,
-    }
-}
-
-/// Larger first, unknown last.
-fn descending(a: Option<f64>, b: Option<f64>) -> std::cmp::Ordering {
-    match (a, b) {
-        (Some(a), Some(b)) => b.total_cmp(&a),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => std::cmp::Ordering::Equal,
-    }
-}
-
-fn count(n: usize) -> Value {
-    Value::Integer(n as i64)
-}
-
-/// Rounded to `decimals`; unknown and non-finite values are empty.
-fn real(x: Option<f64>, decimals: i32) -> Value {
-    match x.filter(|x| x.is_finite()) {
-        Some(x) => {
-            let scale = 10f64.powi(decimals);
-            let rounded = (x * scale).round() / scale;
-            // -0.0 would print as "-0".
-            Value::Real(if rounded == 0.0 { 0.0 } else { rounded })
-        }
-        None => Value::Null,
-    }
-}
-
-fn megabytes(bytes: Option<i64>) -> Value {
-    real(bytes.map(|b| b as f64 / BYTES_PER_MB), 1)
-}
-
-/// `2017-03-01T00:00:16Z` (or with the zone's offset): whole seconds are enough here.
-fn iso_seconds(zone: Zone, ts_us: i64) -> String {
-    let iso = zone.format_iso(ts_us);
-    match iso.find('.') {
-        Some(dot) => format!("{}{}", &iso[..dot], &iso[dot + 7..]),
-        None => iso,
-    }
 }

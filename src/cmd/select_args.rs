@@ -1,14 +1,15 @@
 //! The selectors every reading command shares (`pids`, `events`, `export`, `plot`,
 //! `workers`): parsed once here into a [`Selection`].
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use chrono::{NaiveDate, NaiveDateTime};
 use clap::ValueEnum;
 use regex::Regex;
 
 use crate::export::table::TableFormat;
 use crate::parse::SampleKind;
-use crate::store::{ProcessSummary, Selection, Store};
+use crate::report::DrawOptions;
+use crate::store::Selection;
 use crate::zone::{Zone, UTC};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -105,6 +106,15 @@ impl Selectors {
         })
     }
 
+    /// How charts and gnuplot files of the selection are drawn.
+    pub fn draw_options(&self, trend: bool) -> DrawOptions {
+        DrawOptions {
+            zone: self.tz,
+            all_sources: self.source.is_some(),
+            trend,
+        }
+    }
+
     /// The selectors as given, for the header of exported files.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
@@ -137,41 +147,6 @@ impl Selectors {
             parts.join(" ")
         }
     }
-}
-
-/// The sources a process's file holds: the one asked for, else its patched
-/// samples when it has any in the selection, else its `log_status` samples.
-pub fn sources_for(process: &ProcessSummary, selection: &Selection, all: bool) -> Vec<SampleKind> {
-    match selection.source {
-        Some(s) => vec![s],
-        None if all => [
-            (SampleKind::Status, process.status_samples),
-            (SampleKind::Patch, process.patch_samples),
-        ]
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(s, _)| s)
-        .collect(),
-        None if process.patch_samples > 0 => vec![SampleKind::Patch],
-        None => vec![SampleKind::Status],
-    }
-}
-
-/// Refuses an empty selection with a message naming it, before any file is made.
-pub fn selected_processes(
-    store: &Store,
-    selection: &Selection,
-    select: &Selectors,
-) -> Result<Vec<ProcessSummary>> {
-    let processes = store.processes(selection)?;
-    if processes.is_empty() {
-        bail!(
-            "no samples match the selection {} (zone {}): nothing written",
-            select.describe(),
-            select.tz
-        );
-    }
-    Ok(processes)
 }
 
 /// Reads an ISO 8601 time into UTC µs; a time without a zone is in `zone`.

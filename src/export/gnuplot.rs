@@ -3,16 +3,16 @@
 //! `plot_worker_memleak_data.gnup` workflow, and a `.gp` script that renders them
 //! (with the leak report's trend lines as gnuplot functions when asked for).
 
-use std::collections::HashSet;
 use std::io::Write;
 
 use anyhow::Result;
 
 use crate::analysis::fit::Fit;
 use crate::analysis::process::{Basis, ProcessReport};
-use crate::export::chart::{mb_per_hour, objects_per_hour, old_objects_span};
-use crate::parse::SampleKind;
-use crate::store::{ChartSample, MarkerKind, ProcessEvent, ProcessSummary};
+
+use crate::report::chart::{mb_per_hour, objects_per_hour, old_objects_span};
+use crate::report::SampleBlock;
+use crate::store::{MarkerKind, ProcessEvent, ProcessSummary};
 use crate::zone::Zone;
 
 /// The height of a dump's impulse in the `.impulses` file, as the old layout had it.
@@ -21,98 +21,6 @@ pub const IMPULSE_HEIGHT: i64 = 2_000_000_000;
 /// gnuplot reads `NaN` as an undefined point and skips it.
 pub const MISSING: &str = "NaN";
 const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
-
-/// Keeps a name to letters, digits, `-`, `_` and `.`; anything else (path
-/// separators, spaces, `:`) becomes `_`, and a leading `.` too, so a name can
-/// never leave the output folder or hide.
-pub fn safe_name(text: &str) -> String {
-    let mut name: String = text
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if name.starts_with('.') || name.is_empty() {
-        name.insert(0, '_');
-    }
-    name
-}
-
-/// `<host>_<YYYYMMDD of first row>_<pid>[_from_<YYYYMMDDHHMM>][_to_<YYYYMMDDHHMM>]`,
-/// dates in `zone`.
-fn file_stem(
-    host: &str,
-    pid_or_label: &str,
-    first_us: i64,
-    from_us: Option<i64>,
-    to_us: Option<i64>,
-    zone: Zone,
-) -> String {
-    let mut stem = format!(
-        "{host}_{}_{pid_or_label}",
-        zone.format_local(first_us, "%Y%m%d")
-    );
-    if let Some(f) = from_us {
-        stem.push_str(&format!("_from_{}", zone.format_local(f, "%Y%m%d%H%M")));
-    }
-    if let Some(t) = to_us {
-        stem.push_str(&format!("_to_{}", zone.format_local(t, "%Y%m%d%H%M")));
-    }
-    safe_name(&stem)
-}
-
-/// Names the output files of one run: `file_stem` names, made unique. A second
-/// process with the same host, date and pid (a pid reused by another worker type)
-/// gets its worker type appended.
-pub struct FileNamer {
-    used: HashSet<String>,
-    from_us: Option<i64>,
-    to_us: Option<i64>,
-    zone: Zone,
-}
-
-impl FileNamer {
-    pub fn new(from_us: Option<i64>, to_us: Option<i64>, zone: Zone) -> FileNamer {
-        FileNamer {
-            used: HashSet::new(),
-            from_us,
-            to_us,
-            zone,
-        }
-    }
-
-    pub fn name(&mut self, host: &str, pid_or_label: &str, first_us: i64, worker: &str) -> String {
-        let stem = file_stem(
-            host,
-            pid_or_label,
-            first_us,
-            self.from_us,
-            self.to_us,
-            self.zone,
-        );
-        let mut candidate = stem.clone();
-        if self.used.contains(&candidate) {
-            candidate = safe_name(&format!("{stem}_{worker}"));
-        }
-        let mut n = 2;
-        while self.used.contains(&candidate) {
-            candidate = format!("{stem}_{n}");
-            n += 1;
-        }
-        self.used.insert(candidate.clone());
-        candidate
-    }
-}
-
-/// The samples of one source, as one block of a `.data` file.
-pub struct SampleBlock {
-    pub source: SampleKind,
-    pub samples: Vec<ChartSample>,
-}
 
 fn field(out: &mut Vec<u8>, v: Option<i64>) {
     match v {
@@ -449,6 +357,8 @@ mod tests {
     use super::*;
     use crate::analysis::process::{analyse, ProcessFacts};
     use crate::analysis::synthetic::{points, status_samples};
+    use crate::parse::SampleKind;
+    use crate::store::ChartSample;
     use std::process::Command;
 
     #[test]
@@ -535,17 +445,5 @@ mod tests {
             assert!((value - rss).abs() < 2.0, "{printed}: {value} vs {rss}");
         }
         assert_eq!(values.len(), 2, "{printed}");
-    }
-
-    #[test]
-    fn names_stay_inside_the_folder() {
-        assert_eq!(safe_name("../../etc/passwd"), "_.._.._etc_passwd");
-        assert_eq!(safe_name(".hidden"), "_.hidden");
-        assert_eq!(safe_name("app liance/a:1"), "app_liance_a_1");
-        assert_eq!(safe_name(""), "_");
-        assert_eq!(
-            safe_name("appliance-a_20170301_2922"),
-            "appliance-a_20170301_2922"
-        );
     }
 }

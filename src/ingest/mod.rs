@@ -23,8 +23,9 @@ use anyhow::{anyhow, Context, Result};
 
 use crate::input::{sniff, Format, InputFile, LogBytes};
 use crate::parse::dump_name::parse_dump_name;
-use crate::parse::scan::{Candidate, Scanner, MAX_CANDIDATE_LINE};
-use crate::parse::{classic, message, LogTime, Parsed, Record};
+use crate::parse::reader::{Reader, Scanners};
+use crate::parse::scan::{Candidate, MAX_CANDIDATE_LINE};
+use crate::parse::{LogTime, Parsed, Record};
 use crate::store::files::content_hash;
 use crate::store::{
     DumpMeta, DumpOutcome, Earlier, FileMeta, FileOutcome, Identity, KnownFiles, Store,
@@ -126,18 +127,18 @@ pub fn run(
         .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, files.len());
     let next = AtomicUsize::new(0);
-    let scanner = Scanner::default();
+    let scanners = Scanners::default();
     let (tx, rx) = sync_channel::<(usize, Result<Read>)>(FILES_IN_FLIGHT);
     thread::scope(|scope| -> Result<()> {
         for _ in 0..jobs {
             let tx = tx.clone();
-            let (next, scanner, known, progress) = (&next, &scanner, &known, &progress);
+            let (next, scanners, known, progress) = (&next, &scanners, &known, &progress);
             // Named, so a profile tells parsing from reading and writing.
             let parse = thread::Builder::new().name("parse".into());
             parse.spawn_scoped(scope, move || loop {
                 let seq = next.fetch_add(1, Ordering::Relaxed);
                 let Some(file) = files.get(seq) else { break };
-                let read = read_file(file, options, known, scanner, progress);
+                let read = read_file(file, options, known, scanners, progress);
                 if tx.send((seq, read)).is_err() {
                     break;
                 }
@@ -172,7 +173,7 @@ fn read_file(
     file: &InputFile,
     options: &Options,
     known: &KnownFiles,
-    scanner: &Scanner,
+    scanners: &Scanners,
     progress: &Progress,
 ) -> Result<Read> {
     let cannot_read = || format!("cannot read {}", file.shown());
@@ -186,10 +187,14 @@ fn read_file(
     let bar = progress.clone();
     let mut bytes = LogBytes::open(&file.path, options.accept_truncated, move |n| bar(n))?;
     let format = sniff(bytes.peek()?);
-    if format == Format::HeapDump {
-        drop(bytes);
-        return read_dump(file, quick_key, options, progress);
-    }
+    let reader = match format {
+        Format::Classic => Reader::Classic,
+        Format::HeapDump => {
+            drop(bytes);
+            return read_dump(file, quick_key, options, progress);
+        }
+    };
+    let scanner = scanners.get(reader);
     let mut records = RecordBuffer::default();
     let mut heartbeats = Heartbeats::default();
     let mut rejected = 0u64;
@@ -203,11 +208,7 @@ fn read_file(
     let mut kept: std::io::Result<()> = Ok(());
     let scanned = scanner.scan(&mut bytes, |candidate| {
         let parsed = match candidate {
-            Candidate::Line { line_no, bytes } => match classic::frame(bytes, line_no) {
-                Ok(Some((meta, text))) => message::parse(&meta, text),
-                Ok(None) => Parsed::Ignored,
-                Err(reason) => Parsed::Rejected(reason),
-            },
+            Candidate::Line { line_no, bytes } => reader.parse(bytes, line_no),
             Candidate::TooLong { line_no } => {
                 return reject(line_no, too_long());
             }

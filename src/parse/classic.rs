@@ -6,6 +6,7 @@
 use memchr::{memchr, memmem};
 
 use super::message::{self, LineMeta};
+use super::reader::Reader;
 use super::time::parse_datetime;
 use super::{LogTime, Parsed};
 
@@ -69,15 +70,11 @@ pub fn frame(line: &[u8], line_no: u64) -> Result<Option<(LineMeta, &[u8])>, &'s
     Ok(Some((meta, header.message)))
 }
 
-/// One classic line to a record: framing, then the message parser. `Ignored`
+/// Any classic line to a record, as if the scanner had picked it: `Ignored`
 /// for a line that holds no trigger literal or continues another.
 pub fn parse_line(line: &[u8], line_no: u64) -> Parsed {
-    if !starts_record(line) || !message::holds_trigger(line) {
+    if !message::holds_trigger(line) {
         return Parsed::Ignored;
     }
-    match frame(line, line_no) {
-        Ok(Some((meta, text))) => message::parse(&meta, text),
-        Ok(None) => Parsed::Ignored,
-        Err(reason) => Parsed::Rejected(reason),
-    }
+    Reader::Classic.parse(line, line_no)
 }

@@ -1,7 +1,7 @@
 //! Bytes to records: the hot path. No database, no command line.
 //!
-//! Each input format has a reader that knows only its framing (the classic
-//! `[----]` header in `classic`), and hands the message text to the one
+//! Each input format has a reader (`reader`) that knows only its framing (the
+//! classic `[----]` header in `classic`), and hands the message text to the one
 //! message parser in `message`, which knows every shape miq-memlog stores.
 //! `scan` finds the few candidate lines of a file with a multi-literal search;
 //! `dump_name` reads a heap-dump file name. A record's time says whether it is
@@ -13,6 +13,7 @@ pub mod dump_name;
 #[cfg(test)]
 mod fuzz;
 pub mod message;
+pub mod reader;
 pub mod scan;
 pub mod time;
 

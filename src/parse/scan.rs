@@ -12,7 +12,7 @@ use aho_corasick::{packed, AhoCorasick};
 use memchr::memmem::Finder;
 use memchr::{memchr, memrchr};
 
-use super::{classic, message};
+use super::reader::Reader;
 
 /// Bytes read at a time; also the longest line looked at without growing.
 const BLOCK: usize = 1 << 20;
@@ -81,11 +81,7 @@ impl Prefilter {
 impl Default for Scanner {
     /// The scanner of classic `evm.log` lines.
     fn default() -> Self {
-        Scanner::new(
-            &message::PREFILTER,
-            &message::TRIGGERS,
-            classic::starts_record,
-        )
+        Reader::Classic.scanner()
     }
 }
 
