@@ -13,7 +13,7 @@ mod buffer;
 mod report;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ use std::thread;
 
 use anyhow::{anyhow, Context, Result};
 
-use crate::input::{sniff, Format, InputFile, LogBytes};
+use crate::input::{is_gzip, sniff, Format, InputFile, LogBytes};
 use crate::parse::dump_name::parse_dump_name;
 use crate::parse::reader::{Reader, Scanners};
 use crate::parse::scan::{Candidate, MAX_CANDIDATE_LINE};
@@ -30,7 +30,7 @@ use crate::store::files::content_hash;
 use crate::store::{
     DumpMeta, DumpOutcome, Earlier, FileMeta, FileOutcome, Identity, KnownFiles, Store,
 };
-use crate::zone::{decide, Heartbeats, ZoneChoice};
+use crate::zone::{decide, Heartbeats, ZoneChoice, UTC};
 use buffer::RecordBuffer;
 pub use report::{FileReport, LogReport, Reject, Totals};
 
@@ -266,24 +266,27 @@ fn read_dump(
     })?;
     let hash = content_hash(&file.path).with_context(|| format!("cannot read {}", file.shown()))?;
     progress(file.size);
-    Ok(Read::Dump(DumpMeta {
+    let compressed =
+        is_gzip(&file.path).with_context(|| format!("cannot read {}", file.shown()))?;
+    let meta = FileMeta {
         path: file.shown(),
-        file_name,
         hash,
         quick_key,
         size_bytes: file.size,
-        compressed: is_gzip(&file.path)?,
+        compressed,
         host: options.hosts.host_of(file),
+        format: Format::HeapDump.as_str(),
+        zone: UTC.to_string(),
+        zone_inferred: false,
+        partial: false,
+        lines: 0,
+        rejected: 0,
+    };
+    Ok(Read::Dump(DumpMeta {
+        file: meta,
+        file_name,
         name,
     }))
-}
-
-fn is_gzip(path: &Path) -> Result<bool> {
-    use std::io::Read as _;
-    let mut magic = [0u8; 2];
-    let mut f = std::fs::File::open(path)?;
-    let n = f.read(&mut magic)?;
-    Ok(n == 2 && magic == [0x1f, 0x8b])
 }
 
 /// Stores one file read whole, on the writer thread.

@@ -132,6 +132,11 @@ fn starts_with_gzip_magic(file: &mut File) -> io::Result<bool> {
     Ok(magic == [0x1f, 0x8b])
 }
 
+/// Whether a file is gzip, by its magic bytes.
+pub fn is_gzip(path: &Path) -> io::Result<bool> {
+    starts_with_gzip_magic(&mut File::open(path)?)
+}
+
 impl LogBytes {
     /// Makes the next block current unless bytes of the current one are left;
     /// false at the end of the file.

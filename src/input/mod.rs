@@ -5,7 +5,7 @@
 mod bytes;
 mod format;
 
-pub use bytes::{LogBytes, ReadSummary};
+pub use bytes::{is_gzip, LogBytes, ReadSummary};
 pub use format::{sniff, Format};
 
 use std::collections::HashSet;

@@ -8,6 +8,8 @@
 //! the appliance's local wall clock or already UTC; `crate::zone` decides the
 //! UTC time of local ones once a file is read whole.
 
+use serde::{Deserialize, Serialize};
+
 pub mod classic;
 pub mod dump_name;
 #[cfg(test)]
@@ -18,7 +20,7 @@ pub mod scan;
 pub mod time;
 
 /// Which kind of line a sample was read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum SampleKind {
     /// A patched worker's `Memory Info XXXX` line.
     Patch,
@@ -45,7 +47,7 @@ impl SampleKind {
 }
 
 /// A record's time, as its line gives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LogTime {
     /// The appliance's wall clock, in µs since 1970 read as if it were UTC:
     /// the file's zone decision (`crate::zone`) turns it into UTC.
@@ -64,7 +66,7 @@ impl LogTime {
 }
 
 /// One memory sample of one process, as read from one log line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sample {
     pub line_no: u64,
     pub time: LogTime,
@@ -114,7 +116,7 @@ impl Sample {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EventKind {
     MemoryExceeded,
     WorkerStarted,
@@ -132,7 +134,7 @@ impl EventKind {
 }
 
 /// A lifecycle event of a process.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     pub line_no: u64,
     pub time: LogTime,
@@ -163,7 +165,7 @@ pub fn worker_type(class: &str) -> &str {
 }
 
 /// What parsing a log hands to the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Record {
     Sample(Sample),
     Event(Event),

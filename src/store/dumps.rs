@@ -5,20 +5,15 @@
 use anyhow::{Context, Result};
 use rusqlite::params;
 
-use super::files::Earlier;
+use super::files::{Earlier, FileMeta};
 use super::Store;
 use crate::parse::dump_name::DumpName;
 
-/// A heap-dump file to record: identity, and what its name says.
+/// A heap-dump file to record: the file, and what its name says.
 #[derive(Debug, Clone)]
 pub struct DumpMeta {
-    pub path: String,
+    pub file: FileMeta,
     pub file_name: String,
-    pub hash: String,
-    pub quick_key: String,
-    pub size_bytes: u64,
-    pub compressed: bool,
-    pub host: String,
     pub name: DumpName,
 }
 
@@ -35,28 +30,13 @@ pub enum DumpOutcome {
 impl Store {
     pub fn write_dump(&mut self, meta: &DumpMeta) -> Result<DumpOutcome> {
         let tx = self.begin_write()?;
-        let earlier = Store::stored_file(&tx, &meta.hash)?;
+        let file = &meta.file;
+        let earlier = Store::stored_file(&tx, &file.hash)?;
         if let Some(earlier) = earlier {
             return Ok(DumpOutcome::AlreadyIngested(earlier));
         }
         let ts_us = meta.name.utc_us;
-        tx.prepare_cached(
-            "INSERT INTO source_file (path, hash, quick_key, size_bytes, compressed, host, format, tz,
-                 tz_inferred, status, lines, samples_new, samples_dup, events_new, rejected,
-                 first_ts_us, last_ts_us, ingested_us)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'heap-dump', 'UTC', 0, 'complete', 0, 0, 0, 0, 0, ?7, ?7, ?8)",
-        )?
-        .execute(params![
-            meta.path,
-            meta.hash,
-            meta.quick_key,
-            meta.size_bytes as i64,
-            meta.compressed,
-            meta.host,
-            ts_us,
-            chrono::Utc::now().timestamp_micros(),
-        ])?;
-        let file_id = tx.last_insert_rowid();
+        let file_id = Store::insert_file(&tx, file, Some(ts_us))?;
         let new_dump =
             tx.prepare_cached(
                 "INSERT OR IGNORE INTO dump (file_id, host, pid, ts_us, prefix, size_bytes)
@@ -64,37 +44,37 @@ impl Store {
             )?
             .execute(params![
                 file_id,
-                meta.host,
+                file.host,
                 meta.name.pid,
                 ts_us,
                 meta.name.prefix,
-                meta.size_bytes as i64
+                file.size_bytes as i64
             ])? > 0;
         if !new_dump {
             // A dump recorded from its event alone (schema version 1) gets its file.
             tx.prepare_cached(
                 "UPDATE dump SET file_id = ?1 WHERE host = ?2 AND pid = ?3 AND ts_us = ?4 AND file_id IS NULL",
             )?
-            .execute(params![file_id, meta.host, meta.name.pid, ts_us])?;
+            .execute(params![file_id, file.host, meta.name.pid, ts_us])?;
         }
-        let detail = format!("file={} size={}", meta.file_name, meta.size_bytes);
+        let detail = format!("file={} size={}", meta.file_name, file.size_bytes);
         let new_event = tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO event (host, pid, ts_us, kind, worker, size_bytes, detail, file_id)
                  VALUES (?1, ?2, ?3, 'dump', NULL, ?4, ?5, ?6)",
             )?
             .execute(params![
-                meta.host,
+                file.host,
                 meta.name.pid,
                 ts_us,
-                meta.size_bytes as i64,
+                file.size_bytes as i64,
                 detail,
                 file_id
             ])?;
         tx.prepare_cached("UPDATE source_file SET events_new = ?2 WHERE id = ?1")?
             .execute(params![file_id, new_event as i64])?;
         tx.commit()
-            .with_context(|| format!("cannot commit {}", meta.path))?;
+            .with_context(|| format!("cannot commit {}", file.path))?;
         Ok(DumpOutcome::Stored { new_dump })
     }
 }

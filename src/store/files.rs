@@ -67,6 +67,26 @@ pub fn content_hash(path: &Path) -> io::Result<String> {
     }
 }
 
+/// What the store records about an ingested file.
+#[derive(Debug, Clone)]
+pub struct FileMeta {
+    pub path: String,
+    pub hash: String,
+    pub quick_key: String,
+    pub size_bytes: u64,
+    pub compressed: bool,
+    pub host: String,
+    /// The format its content was read as (`crate::input::Format::as_str`).
+    pub format: &'static str,
+    /// The zone its local times were read in, as stored: `UTC`, `+02:00`,
+    /// `America/New_York`.
+    pub zone: String,
+    pub zone_inferred: bool,
+    pub partial: bool,
+    pub lines: u64,
+    pub rejected: u64,
+}
+
 /// Where a file's bytes were first ingested from, and what they were.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Earlier {
@@ -107,6 +127,38 @@ impl KnownFiles {
 }
 
 impl Store {
+    /// Adds a file's `source_file` row (counts zero until its writer sets them),
+    /// with the time span of its records when known already; returns its id.
+    pub(super) fn insert_file(
+        tx: &rusqlite::Transaction<'_>,
+        meta: &FileMeta,
+        span_us: Option<i64>,
+    ) -> Result<i64> {
+        tx.prepare_cached(
+            "INSERT INTO source_file (path, hash, quick_key, size_bytes, compressed, host, format, tz,
+                 tz_inferred, status, lines, samples_new, samples_dup, events_new, rejected,
+                 first_ts_us, last_ts_us, ingested_us)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, 0, 0, ?12, ?13, ?13, ?14)",
+        )?
+        .execute(rusqlite::params![
+            meta.path,
+            meta.hash,
+            meta.quick_key,
+            meta.size_bytes as i64,
+            meta.compressed,
+            meta.host,
+            meta.format,
+            meta.zone,
+            meta.zone_inferred,
+            if meta.partial { "partial" } else { "complete" },
+            meta.lines as i64,
+            meta.rejected as i64,
+            span_us,
+            chrono::Utc::now().timestamp_micros(),
+        ])?;
+        Ok(tx.last_insert_rowid())
+    }
+
     /// The file whose bytes hash to `hash`, if one is stored (checked again
     /// inside a write: another run may have stored it meanwhile).
     pub(super) fn stored_file(

@@ -9,29 +9,9 @@ use std::collections::HashMap;
 use anyhow::{Context, Result};
 use rusqlite::{params, CachedStatement, Transaction};
 
-use super::files::Earlier;
+use super::files::{Earlier, FileMeta};
 use super::Store;
 use crate::parse::{Event, Sample};
-
-/// What the store records about an ingested log file.
-#[derive(Debug, Clone)]
-pub struct FileMeta {
-    pub path: String,
-    pub hash: String,
-    pub quick_key: String,
-    pub size_bytes: u64,
-    pub compressed: bool,
-    pub host: String,
-    /// The format its content was read as (`crate::input::Format::as_str`).
-    pub format: &'static str,
-    /// The zone its local times were read in, as stored: `UTC`, `+02:00`,
-    /// `America/New_York`.
-    pub zone: String,
-    pub zone_inferred: bool,
-    pub partial: bool,
-    pub lines: u64,
-    pub rejected: u64,
-}
 
 /// What writing a file added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -85,27 +65,7 @@ impl Store {
         if let Some(earlier) = earlier {
             return Ok(Err(earlier));
         }
-        tx.prepare_cached(
-            "INSERT INTO source_file (path, hash, quick_key, size_bytes, compressed, host, format, tz,
-                 tz_inferred, status, lines, samples_new, samples_dup, events_new, rejected, ingested_us)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, 0, 0, ?12, ?13)",
-        )?
-        .execute(params![
-            meta.path,
-            meta.hash,
-            meta.quick_key,
-            meta.size_bytes as i64,
-            meta.compressed,
-            meta.host,
-            meta.format,
-            meta.zone,
-            meta.zone_inferred,
-            if meta.partial { "partial" } else { "complete" },
-            meta.lines as i64,
-            meta.rejected as i64,
-            chrono::Utc::now().timestamp_micros(),
-        ])?;
-        let file_id = tx.last_insert_rowid();
+        let file_id = Store::insert_file(&tx, meta, None)?;
         let conn = &self.conn;
         Ok(Ok(LogWrite {
             insert_sample: conn.prepare_cached(
@@ -133,6 +93,15 @@ impl Store {
             first_us: None,
             last_us: None,
         }))
+    }
+}
+
+/// Counts one row offered: added, or present already (`INSERT OR IGNORE`).
+fn tally(added: usize, new: &mut u64, present: &mut u64) {
+    if added > 0 {
+        *new += 1;
+    } else {
+        *present += 1;
     }
 }
 
@@ -183,11 +152,11 @@ impl LogWrite<'_> {
             self.file_id,
             s.line_no as i64,
         ])?;
-        if added > 0 {
-            self.counts.samples_new += 1;
-        } else {
-            self.counts.samples_present += 1;
-        }
+        tally(
+            added,
+            &mut self.counts.samples_new,
+            &mut self.counts.samples_present,
+        );
         Ok(())
     }
 
@@ -207,11 +176,11 @@ impl LogWrite<'_> {
             self.file_id,
             e.line_no as i64,
         ])?;
-        if added > 0 {
-            self.counts.events_new += 1;
-        } else {
-            self.counts.events_present += 1;
-        }
+        tally(
+            added,
+            &mut self.counts.events_new,
+            &mut self.counts.events_present,
+        );
         Ok(())
     }
 

@@ -19,8 +19,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use dumps::{DumpMeta, DumpOutcome};
-pub use files::{Earlier, Identity, KnownFiles};
-pub use logs::{FileCounts, FileMeta, FileOutcome, LogWrite};
+pub use files::{Earlier, FileMeta, Identity, KnownFiles};
+pub use logs::{FileCounts, FileOutcome, LogWrite};
 pub use select::{
     query_description, ChartSample, MarkerKind, ProcessEvent, ProcessSummary, ReportProcess,
     Selection, Table, Value, NAMED_QUERIES,
