@@ -1022,6 +1022,11 @@ fn a_version_1_database_is_migrated_forward_with_its_data() {
         sql(&db, "SELECT MAX(version) FROM refinery_schema_history"),
         latest_migration().to_string()
     );
+    // Files ingested before formats were recorded were all classic logs.
+    assert_eq!(
+        sql(&db, "SELECT group_concat(DISTINCT format) FROM source_file"),
+        "classic"
+    );
     // The files it knew are still known: the same file is skipped, a new one added.
     let out = run(miq(&db)
         .args(["ingest", "--host", "appliance-a"])

@@ -360,4 +360,57 @@ mod tests {
         let read_only = Store::open(&path, Access::ReadOnly).unwrap();
         assert!(read_only.conn.execute("DELETE FROM process", []).is_err());
     }
+
+    /// A database at schema version 1 (dumps recorded as events only) migrates
+    /// forward: each dump event gets its dump row, the prefix read from its name.
+    #[test]
+    fn version_1_dump_events_become_dump_rows() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("v1.db");
+        let mut conn = Connection::open(&path).unwrap();
+        embedded::migrations::runner()
+            .set_target(refinery::Target::Version(1))
+            .run(&mut conn)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO event (host, pid, ts_us, kind, size_bytes, detail) VALUES
+                 ('a', 54823, 1488347288000000, 'dump', 613,
+                  'file=metrics_processor_wrkr_1488347288_54823.dump.gz size=613'),
+                 ('a', 7, 1488521514000000, 'dump', 1438, 'file=x_y_1488521514_7.dump size=1438');",
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(&path, Access::ReadWrite).unwrap();
+        let rows: Vec<(String, i64, i64, String, i64, Option<i64>)> = store
+            .conn
+            .prepare("SELECT host, pid, ts_us, prefix, size_bytes, file_id FROM dump ORDER BY pid")
+            .unwrap()
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [
+                ("a".into(), 7, 1488521514000000, "x_y".into(), 1438, None),
+                (
+                    "a".into(),
+                    54823,
+                    1488347288000000,
+                    "metrics_processor_wrkr".into(),
+                    613,
+                    None
+                ),
+            ]
+        );
+    }
 }
