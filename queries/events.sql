@@ -1,4 +1,4 @@
--- Lifecycle events (memory_exceeded, worker_started, dump) of the selection, ordered by host, pid, time, kind.
+-- Lifecycle events (memory_exceeded, server_memory_exceeded, worker_started, dump) of the selection, ordered by host, pid, time, kind.
 -- Parameters: :host (text), :worker (regex on the worker type), :pids (JSON array of integers),
 -- :from_us, :to_us (UTC µs, inclusive); NULL means no restriction. ts_us is the time in UTC µs.
 SELECT host, pid, worker, time, kind, detail, ts_us

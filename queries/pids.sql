@@ -1,5 +1,6 @@
 -- Each selected process: host, pid, worker, first and last sample time, samples per source, heap dumps,
--- restarts (memory_exceeded events: the server stopped it for exceeding its memory limit), RSS first/last/max.
+-- restarts (memory_exceeded events: the server stopped it for exceeding its memory limit; the server's own
+-- server_memory_exceeded exits), RSS first/last/max.
 -- A process is selected when it has at least one selected sample; times are UTC µs.
 -- Parameters: :host (text), :worker (regex on the worker type), :pids (JSON array of integers),
 -- :from_us, :to_us (UTC µs, inclusive), :source ('patch' or 'status'); NULL means no restriction.
@@ -30,7 +31,7 @@ SELECT p.id AS process_id, p.host, p.pid, p.worker, x.first_us, x.last_us,
           AND (:from_us IS NULL OR e.ts_us >= :from_us)
           AND (:to_us IS NULL OR e.ts_us <= :to_us)) AS dumps,
        (SELECT COUNT(*) FROM event e
-        WHERE e.host = p.host AND e.pid = p.pid AND e.kind = 'memory_exceeded'
+        WHERE e.host = p.host AND e.pid = p.pid AND e.kind IN ('memory_exceeded', 'server_memory_exceeded')
           AND (e.worker IS NULL OR e.worker = p.worker)
           AND (:from_us IS NULL OR e.ts_us >= :from_us)
           AND (:to_us IS NULL OR e.ts_us <= :to_us)) AS restarts,

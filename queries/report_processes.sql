@@ -1,5 +1,6 @@
 -- The processes a leak report covers: one row per selected process with the heap dumps and the
--- memory restarts (memory_exceeded events) of its host and pid during its life and the window,
+-- memory restarts (memory_exceeded events, and the server's own server_memory_exceeded exits) of
+-- its host and pid during its life and the window,
 -- and the memory limit its worker type was last restarted at on that host. A process's life runs
 -- from its first sample until the next process of the same host and pid starts.
 -- Parameters: :host (text), :worker (regex on the worker type), :pids (JSON array of integers),
@@ -18,12 +19,12 @@ SELECT l.id, l.host, l.pid, l.worker,
           AND (:from_us IS NULL OR e.ts_us >= :from_us)
           AND (:to_us IS NULL OR e.ts_us <= :to_us)) AS dumps,
        (SELECT COUNT(*) FROM event e
-        WHERE e.host = l.host AND e.pid = l.pid AND e.kind = 'memory_exceeded'
+        WHERE e.host = l.host AND e.pid = l.pid AND e.kind IN ('memory_exceeded', 'server_memory_exceeded')
           AND e.ts_us >= l.first_us AND (l.next_us IS NULL OR e.ts_us < l.next_us)
           AND (:from_us IS NULL OR e.ts_us >= :from_us)
           AND (:to_us IS NULL OR e.ts_us <= :to_us)) AS restarts,
        (SELECT e.limit_bytes FROM event e
-        WHERE e.host = l.host AND e.worker = l.worker AND e.kind = 'memory_exceeded'
+        WHERE e.host = l.host AND e.worker = l.worker AND e.kind IN ('memory_exceeded', 'server_memory_exceeded')
           AND e.limit_bytes IS NOT NULL
         ORDER BY e.ts_us DESC LIMIT 1) AS limit_bytes
 FROM life l

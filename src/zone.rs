@@ -208,14 +208,25 @@ pub struct Heartbeats {
     seen: Vec<Heartbeat>,
 }
 
-/// One heartbeat: the line it was read on and the offset it reveals.
+/// One heartbeat: the line it was read on, that line's local time, and the
+/// offset it reveals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Heartbeat {
     pub line_no: u64,
+    pub local_us: i64,
     pub offset_secs: i32,
 }
 
 const QUARTER_HOUR_US: i64 = 15 * 60 * 1_000_000;
+const US: i64 = 1_000_000;
+
+/// Heartbeats of one offset in a row fewer than this are a stale worker's,
+/// not a change of the appliance's clock (unless they end or start the file
+/// with a clean step).
+pub const MIN_STRETCH_HEARTBEATS: usize = 3;
+/// How far from the heartbeats around a clock change a line's UTC time may lie
+/// (lines of several processes interleave; a heartbeat lags its line).
+const SWITCH_SLACK_US: i64 = 5 * 60 * US;
 
 impl Heartbeats {
     /// A heartbeat is written a few seconds to a minute before the line that
@@ -227,6 +238,7 @@ impl Heartbeats {
         if quarters.abs() <= 14 * 4 {
             self.seen.push(Heartbeat {
                 line_no,
+                local_us: line_local_us,
                 offset_secs: (quarters * 15 * 60) as i32,
             });
         }
@@ -248,60 +260,286 @@ impl Heartbeats {
             .max_by_key(|(offset, n)| (*n, std::cmp::Reverse(offset.abs()), *offset))
             .map(|(offset, n)| (Zone::Fixed(offset), n))
     }
+
+    /// The runs of heartbeats agreeing on one offset, in line order, with the
+    /// stale ones (short runs inside another offset's stretch) taken out; the
+    /// lines of those left out.
+    fn stretches(&self) -> (Vec<Run>, Vec<u64>) {
+        let mut runs: Vec<Run> = Vec::new();
+        for beat in &self.seen {
+            match runs.last_mut() {
+                Some(run) if run.offset_secs == beat.offset_secs => {
+                    run.last = *beat;
+                    run.count += 1;
+                }
+                _ => runs.push(Run {
+                    offset_secs: beat.offset_secs,
+                    first: *beat,
+                    last: *beat,
+                    count: 1,
+                    lines: Vec::new(),
+                }),
+            }
+            runs.last_mut().expect("a run").lines.push(beat.line_no);
+        }
+        let mut stale = Vec::new();
+        loop {
+            let n = runs.len();
+            let short = (0..n).find(|&i| {
+                let run = &runs[i];
+                let at_edge = i == 0 || i + 1 == n;
+                let neighbour = if i == 0 { runs.get(1) } else { runs.get(i - 1) };
+                let clean_edge = at_edge
+                    && neighbour.is_some_and(|o| clean_step(o.offset_secs, run.offset_secs));
+                n > 1 && run.count < MIN_STRETCH_HEARTBEATS && !clean_edge
+            });
+            let Some(i) = short else { break };
+            stale.extend(runs.remove(i).lines);
+            // Runs of one offset either side of the stale one are one stretch.
+            if i > 0 && i < runs.len() && runs[i - 1].offset_secs == runs[i].offset_secs {
+                let next = runs.remove(i);
+                let run = &mut runs[i - 1];
+                run.last = next.last;
+                run.count += next.count;
+                run.lines.extend(next.lines);
+            }
+        }
+        stale.sort_unstable();
+        (runs, stale)
+    }
+}
+
+/// A stretch of lines whose heartbeats agree on one offset.
+#[derive(Debug, Clone)]
+struct Run {
+    offset_secs: i32,
+    first: Heartbeat,
+    last: Heartbeat,
+    count: usize,
+    lines: Vec<u64>,
+}
+
+/// A change of offset the clock makes: daylight saving (an hour, half an hour
+/// on Lord Howe Island).
+fn clean_step(from_secs: i32, to_secs: i32) -> bool {
+    matches!((from_secs - to_secs).abs(), 1800 | 3600)
+}
+
+/// One stretch of a file's lines read with one offset, and how to place the
+/// lines between its last heartbeat and the next stretch's first one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stretch {
+    offset_secs: i32,
+    /// The heartbeats bounding the change to the next stretch: line and UTC
+    /// time of the last one of this stretch and of the first one of the next.
+    until: Option<Change>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Change {
+    last_line: u64,
+    last_utc_us: i64,
+    next_line: u64,
+    next_utc_us: i64,
+    next_offset_secs: i32,
 }
 
 /// How one file's local times become UTC, and how that was decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZoneDecision {
-    /// The zone local times are read in.
+    /// The zone local times are read in (the first stretch's, when the offset
+    /// changes in the file).
     pub zone: Zone,
     /// Inferred from the file's heartbeats (not given, not assumed).
     pub inferred: bool,
     /// What the per-file report says, e.g. `-04:00 (inferred from 48 of 48 heartbeats)`.
     pub note: String,
-    /// What the user should know (an assumption made).
+    /// What the user should know (an assumption made, heartbeats that disagree).
     pub warnings: Vec<String>,
+    /// Offsets per stretch of lines when the heartbeats show the clock change.
+    stretches: Vec<Stretch>,
+    /// Where reading is: the stretch, and whether the change after it was
+    /// already passed (lines between two stretches' heartbeats are placed by
+    /// their times, in line order).
+    at: usize,
+    switched_at: Vec<(u64, i64)>,
+}
+
+/// What kind of clock a file's local times come from, when nothing says its zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// An appliance: its zone is anyone's guess without heartbeats (UTC, warned).
+    Appliance,
+    /// A container: UTC unless its image set a zone.
+    Container,
+}
+
+fn fixed(zone: Zone, inferred: bool, note: String, warnings: Vec<String>) -> ZoneDecision {
+    ZoneDecision {
+        zone,
+        inferred,
+        note,
+        warnings,
+        stretches: Vec::new(),
+        at: 0,
+        switched_at: Vec::new(),
+    }
+}
+
+fn lines_text(lines: &[u64]) -> String {
+    const SHOWN: usize = 8;
+    let mut text: Vec<String> = lines.iter().take(SHOWN).map(u64::to_string).collect();
+    if lines.len() > SHOWN {
+        text.push(format!("and {} more", lines.len() - SHOWN));
+    }
+    text.join(", ")
 }
 
 /// Decides the zone of a file's local times from `--tz` and its heartbeats.
-pub fn decide(choice: ZoneChoice, beats: &Heartbeats) -> ZoneDecision {
-    match choice {
-        ZoneChoice::Given(zone) => ZoneDecision {
-            zone,
-            inferred: false,
-            note: format!("{zone} (given)"),
-            warnings: Vec::new(),
-        },
-        ZoneChoice::Auto => match beats.winner() {
-            Some((zone, votes)) => ZoneDecision {
-                zone,
-                inferred: true,
-                note: format!(
-                    "{zone} (inferred from {votes} of {} heartbeats)",
-                    beats.total()
-                ),
-                warnings: Vec::new(),
-            },
-            None => ZoneDecision {
-                zone: UTC,
-                inferred: false,
-                note: "UTC (no heartbeats: assumed)".to_string(),
-                warnings: vec![
-                    "no Last Heartbeat to infer the zone from; times taken as UTC (set --tz to change)"
-                        .to_string(),
-                ],
-            },
-        },
+///
+/// With `--tz auto`, the heartbeats' offsets are taken per stretch of lines:
+/// where they change by a clean step (daylight saving) and stay changed, the
+/// file is read with one offset before and the other after; stale heartbeats
+/// (a few in a row inside another offset's stretch) are left out with a
+/// warning; offsets that disagree in any other way are a warning naming the
+/// lines, and the offset most heartbeats agree on is taken for the whole file.
+pub fn decide(choice: ZoneChoice, beats: &Heartbeats, clock: Clock) -> ZoneDecision {
+    let zone = match choice {
+        ZoneChoice::Given(zone) => {
+            return fixed(zone, false, format!("{zone} (given)"), Vec::new())
+        }
+        ZoneChoice::Auto => beats.winner(),
+    };
+    let Some((winner, votes)) = zone else {
+        return match clock {
+            Clock::Appliance => fixed(
+                UTC,
+                false,
+                "UTC (no heartbeats: assumed)".to_string(),
+                vec!["no Last Heartbeat to infer the zone from; times taken as UTC (set --tz to change)".to_string()],
+            ),
+            Clock::Container => fixed(UTC, false, "UTC (container clock: assumed)".to_string(), Vec::new()),
+        };
+    };
+    let total = beats.total();
+    let (runs, stale) = beats.stretches();
+    let mut warnings = Vec::new();
+    if !stale.is_empty() {
+        warnings.push(format!(
+            "heartbeats at lines {} disagree with the ones around them (stale workers?): left out",
+            lines_text(&stale)
+        ));
+    }
+    let steps_clean = runs
+        .windows(2)
+        .all(|w| clean_step(w[0].offset_secs, w[1].offset_secs));
+    if runs.len() < 2 || !steps_clean {
+        if runs.len() >= 2 {
+            let lines: Vec<u64> = runs
+                .windows(2)
+                .flat_map(|w| [w[0].last.line_no, w[1].first.line_no])
+                .collect();
+            warnings.push(format!(
+                "heartbeats disagree on the offset in a way no clock change explains (lines {}): {winner}, the offset most agree on, taken for the whole file",
+                lines_text(&lines)
+            ));
+        }
+        let note = format!("{winner} (inferred from {votes} of {total} heartbeats)");
+        return fixed(winner, true, note, warnings);
+    }
+    let stretches: Vec<Stretch> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, run)| Stretch {
+            offset_secs: run.offset_secs,
+            until: runs.get(i + 1).map(|next| Change {
+                last_line: run.last.line_no,
+                last_utc_us: run.last.local_us - run.offset_secs as i64 * US,
+                next_line: next.first.line_no,
+                next_utc_us: next.first.local_us - next.offset_secs as i64 * US,
+                next_offset_secs: next.offset_secs,
+            }),
+        })
+        .collect();
+    let offsets: Vec<String> = runs
+        .iter()
+        .map(|r| Zone::Fixed(r.offset_secs).to_string())
+        .collect();
+    let kept: usize = runs.iter().map(|r| r.count).sum();
+    ZoneDecision {
+        zone: Zone::Fixed(runs[0].offset_secs),
+        inferred: true,
+        note: format!(
+            "{} (inferred from {kept} of {total} heartbeats)",
+            offsets.join(" then ")
+        ),
+        warnings,
+        stretches,
+        at: 0,
+        switched_at: Vec::new(),
     }
 }
 
 impl ZoneDecision {
-    /// The UTC µs of a record's time, read on line `line_no`.
-    pub fn utc_us(&self, time: LogTime, _line_no: u64) -> i64 {
-        match time {
-            LogTime::Utc(us) => us,
-            LogTime::Local(us) => self.zone.local_to_utc_us(us),
+    /// The UTC µs of a record's time, read on line `line_no`. Records are
+    /// handed over in line order: a line between the last heartbeat of one
+    /// offset and the first of the next is placed by which offset puts it
+    /// between those heartbeats' times, and the first that the new offset
+    /// places there switches the file to it (the fall-back hour, whose wall
+    /// clock repeats, is told apart by line order).
+    pub fn utc_us(&mut self, time: LogTime, line_no: u64) -> i64 {
+        let local = match time {
+            LogTime::Utc(us) => return us,
+            LogTime::Local(us) => us,
+        };
+        if self.stretches.is_empty() {
+            return self.zone.local_to_utc_us(local);
         }
+        while let Some(change) = self.stretches[self.at].until {
+            let new = local - change.next_offset_secs as i64 * US;
+            let within = |utc: i64| {
+                (change.last_utc_us - SWITCH_SLACK_US..=change.next_utc_us + SWITCH_SLACK_US)
+                    .contains(&utc)
+            };
+            let old = local - self.stretches[self.at].offset_secs as i64 * US;
+            let passed = line_no >= change.next_line
+                || (line_no > change.last_line && within(new) && !within(old));
+            if !passed {
+                break;
+            }
+            self.at += 1;
+            self.switched_at.push((line_no, new));
+        }
+        local - self.stretches[self.at].offset_secs as i64 * US
+    }
+
+    /// The zone as stored per file: `-04:00`, or `-05:00 then -04:00` when the
+    /// offset changed in the file.
+    pub fn stored(&self) -> String {
+        if self.stretches.is_empty() {
+            return self.zone.to_string();
+        }
+        let offsets: Vec<String> = self
+            .stretches
+            .iter()
+            .map(|s| Zone::Fixed(s.offset_secs).to_string())
+            .collect();
+        offsets.join(" then ")
+    }
+
+    /// What the per-file report says, once every record was placed: the note,
+    /// and where the offset changed (the first line read with each new offset,
+    /// and its UTC time).
+    pub fn report_note(&self) -> String {
+        let mut note = self.note.clone();
+        for (i, (line_no, utc_us)) in self.switched_at.iter().enumerate() {
+            let offset = Zone::Fixed(self.stretches[i + 1].offset_secs);
+            note.push_str(&format!(
+                ", {offset} from line {line_no} ({})",
+                crate::parse::time::format_utc_us(*utc_us)
+            ));
+        }
+        note
     }
 }
 
@@ -309,6 +547,7 @@ impl ZoneDecision {
 mod tests {
     use super::*;
     use crate::parse::time::{format_utc_us, parse_datetime};
+    use crate::parse::LogTime;
 
     fn us(s: &str) -> i64 {
         parse_datetime(s.as_bytes()).unwrap().0
@@ -385,5 +624,94 @@ mod tests {
             .offset_changes(from, us("2017-03-12T06:59:59.0"))
             .is_empty());
         assert!(Zone::Fixed(3600).offset_changes(from, to).is_empty());
+    }
+
+    /// A New York log across a change: heartbeats every 5 minutes, records
+    /// every minute; (line, local time, true UTC) of every record.
+    fn across(change_utc: &str, before: i32, after: i32) -> (Heartbeats, Vec<(u64, i64, i64)>) {
+        let change = us(change_utc);
+        let mut beats = Heartbeats::default();
+        let mut records = Vec::new();
+        let mut line = 0;
+        for minute in -180..180i64 {
+            let utc = change + minute * 60 * US + 7 * US;
+            let offset = if utc < change { before } else { after };
+            let local = utc + offset as i64 * US;
+            line += 1;
+            records.push((line, local, utc));
+            if minute % 5 == 0 {
+                line += 1;
+                beats.add(line, local + 10 * US, utc - 20 * US);
+            }
+        }
+        (beats, records)
+    }
+
+    #[test]
+    fn daylight_saving_changes_are_followed_per_stretch() {
+        for (change, before, after) in [
+            ("2017-03-12T07:00:00.0", -5 * 3600, -4 * 3600),
+            // The fall-back hour repeats local times: told apart by line order.
+            ("2017-11-05T06:00:00.0", -4 * 3600, -5 * 3600),
+        ] {
+            let (beats, records) = across(change, before, after);
+            let mut zone = decide(ZoneChoice::Auto, &beats, Clock::Appliance);
+            assert!(zone.warnings.is_empty(), "{:?}", zone.warnings);
+            for &(line, local, utc) in &records {
+                assert_eq!(
+                    format_utc_us(zone.utc_us(LogTime::Local(local), line)),
+                    format_utc_us(utc),
+                    "line {line}"
+                );
+            }
+            let (first, last) = (Zone::Fixed(before), Zone::Fixed(after));
+            assert_eq!(zone.stored(), format!("{first} then {last}"));
+            let first_after = records.iter().find(|r| r.2 >= us(change)).unwrap();
+            assert_eq!(
+                zone.report_note(),
+                format!(
+                    "{first} then {last} (inferred from 72 of 72 heartbeats), {last} from line {} ({})",
+                    first_after.0,
+                    format_utc_us(first_after.2)
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn stale_heartbeats_are_left_out_and_odd_ones_warned() {
+        let (mut beats, _) = across("2017-08-11T12:00:00.0", -4 * 3600, -4 * 3600);
+        // A hung worker: its heartbeat 20 minutes old.
+        beats.add(
+            1000,
+            us("2017-08-11T16:00:00.0"),
+            us("2017-08-11T19:40:00.0"),
+        );
+        let zone = decide(ZoneChoice::Auto, &beats, Clock::Appliance);
+        assert_eq!(zone.zone, Zone::Fixed(-4 * 3600));
+        assert_eq!(zone.warnings, ["heartbeats at lines 1000 disagree with the ones around them (stale workers?): left out"]);
+        assert_eq!(zone.note, "-04:00 (inferred from 72 of 73 heartbeats)");
+        // Offsets that change by no clock step: warned, the majority taken.
+        let mut odd = Heartbeats::default();
+        for i in 0..10 {
+            odd.add(i, us("2017-08-11T16:00:00.0"), us("2017-08-11T20:00:00.0"));
+        }
+        for i in 10..14 {
+            odd.add(i, us("2017-08-11T16:00:00.0"), us("2017-08-11T18:15:00.0"));
+        }
+        let zone = decide(ZoneChoice::Auto, &odd, Clock::Appliance);
+        assert_eq!(zone.zone, Zone::Fixed(-4 * 3600));
+        assert_eq!(zone.warnings, ["heartbeats disagree on the offset in a way no clock change explains (lines 9, 10): -04:00, the offset most agree on, taken for the whole file"]);
+        // No heartbeats: a container's clock is UTC without a warning.
+        let none = Heartbeats::default();
+        assert!(decide(ZoneChoice::Auto, &none, Clock::Container)
+            .warnings
+            .is_empty());
+        assert_eq!(
+            decide(ZoneChoice::Auto, &none, Clock::Appliance)
+                .warnings
+                .len(),
+            1
+        );
     }
 }

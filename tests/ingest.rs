@@ -306,6 +306,24 @@ fn the_zone_is_inferred_per_file_given_or_assumed() {
     };
     assert_eq!(first(&db) - first(&utc), 4 * 3600 * 1_000_000);
 
+    // Offsets as the README writes them, a leading '-' included.
+    for (tz, expected_shift_h) in [("-04:00", 0.0), ("+05:30", 9.5)] {
+        let fixed = Db::new();
+        let report = fixed.ok(&[
+            "ingest",
+            "--host",
+            "appliance-b",
+            "--tz",
+            tz,
+            fixture("appliance-b").to_str().unwrap(),
+        ]);
+        assert!(report.contains(&format!("zone {tz} (given)")), "{report}");
+        let shift = first(&db) - first(&fixed);
+        assert_eq!(shift, (expected_shift_h * 3600e6) as i64, "{tz}");
+        let listed = fixed.ok(&["pids", "--tz", tz, "--from", "2017-08-11T00:00"]);
+        assert!(listed.contains("appliance-b"), "{listed}");
+    }
+
     let bad = db.run(&["ingest", "--tz", "Mars/Olympus", "x.log"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown time zone 'Mars/Olympus'"));
@@ -382,7 +400,7 @@ fn files_lists_what_was_ingested() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "path,hash,host,tz,status,lines,samples_new,samples_dup,events_new,rejected,first,last,ingested"
+        "path,hash,host,format,tz,status,lines,samples_new,samples_dup,events_new,rejected,truncated,first,last,ingested"
     );
     let row: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert!(row[0].ends_with("appliance-b/evm.log-20170812.gz"));
@@ -406,19 +424,21 @@ fn files_lists_what_was_ingested() {
     let second = |t: &str| format!("{}Z", &t[..19]);
     let (first, last) = (second(times[0]), second(times[times.len() - 1]));
     assert_eq!(
-        &row[2..10],
+        &row[2..12],
         [
             "appliance-b",
+            "classic",
             "-04:00",
             "complete",
             "430",
             "240",
             "0",
             "2",
+            "0",
             "0"
         ]
     );
-    assert_eq!((row[10], row[11]), (first.as_str(), last.as_str()));
+    assert_eq!((row[12], row[13]), (first.as_str(), last.as_str()));
     assert!(lines.next().is_none());
     let json: serde_json::Value =
         serde_json::from_str(&db.ok(&["files", "--format", "json"])).unwrap();

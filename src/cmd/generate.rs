@@ -29,7 +29,12 @@ pub struct Args {
     #[arg(long, default_value = "2017-03-01", value_name = "YYYY-MM-DD")]
     pub start: String,
     /// The appliances' clock: UTC, +HH:MM / -HH:MM or an IANA name.
-    #[arg(long, default_value = "UTC", value_name = "ZONE")]
+    #[arg(
+        long,
+        default_value = "UTC",
+        value_name = "ZONE",
+        allow_hyphen_values = true
+    )]
     pub tz: Zone,
     /// Approximate uncompressed size of each log file (e.g. 256M, 1G), filled with
     /// noise lines; 0 for a natural mix (about 3 noise lines per memory line).

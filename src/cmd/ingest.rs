@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::ingest::{self, FileReport, HostRule, Options, DEFAULT_HOST};
+use crate::ingest::{self, FileReport, HostRule, Options};
 use crate::input::{discover, InputFile};
 use crate::store::{Access, Store};
 use crate::zone::ZoneChoice;
@@ -17,18 +17,32 @@ use crate::zone::ZoneChoice;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Label for everything read in this run: the appliance the files came from.
-    /// PIDs of different hosts never mix.
-    #[arg(long, default_value = DEFAULT_HOST, conflicts_with = "host_from_folder")]
-    pub host: String,
+    /// PIDs of different hosts never mix. Without it, a journal export's
+    /// records are their machine's (`_HOSTNAME`), a pod's its pod's, anything
+    /// else the host "appliance"; with it, pods are named HOST/POD.
+    #[arg(long, value_name = "NAME", conflicts_with = "host_from_folder")]
+    pub host: Option<String>,
     /// Label each PATH with its own name when it is a folder (one folder per
     /// appliance), or with its parent folder's name when it is a file.
     #[arg(long)]
     pub host_from_folder: bool,
-    /// The appliance's time zone: auto (infer each file's offset from its
-    /// `Last Heartbeat [.. UTC]` fields), UTC, +HH:MM / -HH:MM, or an IANA name
-    /// such as America/New_York (daylight saving included).
-    #[arg(long, default_value = "auto", value_name = "ZONE")]
+    /// The appliance's time zone for log times without one: auto (infer the
+    /// offset from each file's `Last Heartbeat [.. UTC]` fields, per stretch of
+    /// the file where daylight saving changes it), UTC, +HH:MM / -HH:MM, or an
+    /// IANA name such as America/New_York (daylight saving included).
+    #[arg(
+        long,
+        default_value = "auto",
+        value_name = "ZONE",
+        allow_hyphen_values = true
+    )]
     pub tz: ZoneChoice,
+    /// The year of the first line of journal text without years (`journalctl
+    /// -o short`, `-o short-precise`, `/var/log/messages`); default: the year of
+    /// the file's modification time (the year before for a file begun in a
+    /// later month than it was modified in).
+    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i64).range(1970..=9999))]
+    pub year: Option<i64>,
     /// Keep the readable part of a truncated gzip file, marked partial; a later
     /// complete copy adds the rest.
     #[arg(long)]
@@ -39,9 +53,10 @@ pub struct Args {
     /// Files to parse at once (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
-    /// Log files, heap dumps (<prefix>_<epoch>_<pid>.dump[.gz]) and folders of
-    /// them, plain or gzip. Folders are walked recursively for names holding
-    /// `.log` and heap-dump names.
+    /// Log files, journal exports, pod output, heap dumps
+    /// (<prefix>_<epoch>_<pid>.dump[.gz]) and folders of them, plain or gzip,
+    /// each read for what its content is. Folders are walked recursively for
+    /// names holding `.log`, `journal`, `messages` or `.json`, and heap-dump names.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 }
@@ -53,14 +68,15 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
     }
     let mut store = Store::open(db, Access::ReadWrite)?;
     let options = Options {
-        hosts: if args.host_from_folder {
-            HostRule::FromFolder(args.paths.clone())
-        } else {
-            HostRule::Fixed(args.host.clone())
+        hosts: match (&args.host, args.host_from_folder) {
+            (Some(host), _) => HostRule::Given(host.clone()),
+            (None, true) => HostRule::FromFolder(args.paths.clone()),
+            (None, false) => HostRule::FromFile,
         },
         zone: args.tz,
         accept_truncated: args.accept_truncated,
         jobs: args.jobs,
+        year: args.year,
     };
     let bar = progress_bar(&inputs, args.quiet);
     let progress = {

@@ -59,7 +59,12 @@ pub struct Selectors {
     /// Time zone for zone-less --from/--to and for the times of listings, gnuplot
     /// files and charts (CSV stays UTC): UTC, +HH:MM / -HH:MM, or an IANA name
     /// such as America/New_York.
-    #[arg(long, default_value = "UTC", value_name = "ZONE")]
+    #[arg(
+        long,
+        default_value = "UTC",
+        value_name = "ZONE",
+        allow_hyphen_values = true
+    )]
     pub tz: Zone,
 }
 

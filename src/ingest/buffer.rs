@@ -88,6 +88,7 @@ mod tests {
                     Record::Event(Event {
                         line_no: i as u64 + 1,
                         time: LogTime::Utc(1_488_326_400_000_000 + i64),
+                        host: (i % 5 == 1).then(|| format!("pod-{i}")),
                         pid: -i64,
                         worker: (i % 2 == 0).then(|| format!("W{}", i % 5)),
                         kind: [
@@ -104,6 +105,7 @@ mod tests {
                     Record::Sample(Sample {
                         line_no: i as u64 + 1,
                         time: LogTime::Local(i64 * 1_000_003),
+                        host: (i % 3 == 1).then(|| "miq".to_string()),
                         pid: 1000 + (i % 11) as i64,
                         worker: format!("Miq{}Worker", i % 4),
                         kind: if i % 2 == 0 {

@@ -23,14 +23,15 @@ use anyhow::{anyhow, Context, Result};
 
 use crate::input::{is_gzip, sniff, Format, InputFile, LogBytes};
 use crate::parse::dump_name::parse_dump_name;
-use crate::parse::reader::{Reader, Scanners};
+use crate::parse::journal::YearStart;
+use crate::parse::reader::{Reader, ReaderState, Scanners};
 use crate::parse::scan::{Candidate, MAX_CANDIDATE_LINE};
 use crate::parse::{LogTime, Parsed, Record};
 use crate::store::files::content_hash;
 use crate::store::{
     DumpMeta, DumpOutcome, Earlier, FileMeta, FileOutcome, Identity, KnownFiles, Store,
 };
-use crate::zone::{decide, Heartbeats, ZoneChoice, UTC};
+use crate::zone::{decide, Clock, Heartbeats, ZoneChoice, ZoneDecision, UTC};
 use buffer::RecordBuffer;
 pub use report::{FileReport, LogReport, Reject, Totals};
 
@@ -46,17 +47,22 @@ const SHOWN_REJECTS: usize = 5;
 /// How the host of each input file is named.
 #[derive(Debug, Clone)]
 pub enum HostRule {
-    /// One name for everything read in the run.
-    Fixed(String),
+    /// The host each file names (journald's `_HOSTNAME`, a pod's name), else
+    /// [`DEFAULT_HOST`].
+    FromFile,
+    /// One name for everything read in the run (`--host`).
+    Given(String),
     /// Each path given names its files: a folder by its own name, a file by its
     /// folder's (the paths as given, in order).
     FromFolder(Vec<PathBuf>),
 }
 
 impl HostRule {
-    fn host_of(&self, file: &InputFile) -> String {
+    /// The host named by the run for `file`, if the run names one.
+    fn named(&self, file: &InputFile) -> Option<String> {
         let paths = match self {
-            HostRule::Fixed(host) => return host.clone(),
+            HostRule::FromFile => return None,
+            HostRule::Given(host) => return Some(host.clone()),
             HostRule::FromFolder(paths) => paths,
         };
         let given = &paths[file.root];
@@ -65,10 +71,27 @@ impl HostRule {
         } else {
             given.parent()
         };
-        folder
+        let name = folder
             .and_then(|f| std::fs::canonicalize(f).ok())
-            .and_then(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .unwrap_or_else(|| DEFAULT_HOST.to_string())
+            .and_then(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()));
+        Some(name.unwrap_or_else(|| DEFAULT_HOST.to_string()))
+    }
+
+    /// The host of a record whose line names `line_host`: a journald record
+    /// is its machine's unless the run names one; a pod is a host of its own,
+    /// under the run's name when it names one (two pods' pid 7 never merge).
+    fn of_record(
+        &self,
+        named: Option<&str>,
+        format: Format,
+        line_host: Option<String>,
+    ) -> Option<String> {
+        let line_host = line_host?;
+        match (format, named) {
+            (Format::ContainerJson, Some(named)) => Some(format!("{named}/{line_host}")),
+            (_, Some(_)) => None,
+            (_, None) => Some(line_host),
+        }
     }
 }
 
@@ -81,6 +104,9 @@ pub struct Options {
     pub accept_truncated: bool,
     /// Files parsed at once (default: one per core).
     pub jobs: Option<usize>,
+    /// The year of the first line of text forms without years (journalctl
+    /// `short`, `/var/log/messages`); default: from the file's modification time.
+    pub year: Option<i64>,
 }
 
 /// Bytes read, for a progress bar.
@@ -97,9 +123,15 @@ enum Read {
 struct ReadLog {
     format: Format,
     records: RecordBuffer,
+    /// The run's name for the file's host, else the first one its lines name.
+    host: String,
     lines: u64,
     torn_last_line: bool,
     rejected: u64,
+    /// Lines cut by ManageIQ's message limit before their values.
+    cut: u64,
+    /// The first year-less line's year, and how it was chosen.
+    years: Option<(i64, YearStart)>,
     shown_rejects: Vec<Reject>,
     heartbeats: Heartbeats,
     hash: String,
@@ -189,12 +221,22 @@ fn read_file(
     let format = sniff(bytes.peek()?);
     let reader = match format {
         Format::Classic => Reader::Classic,
+        Format::JournalJson => Reader::JournalJson,
+        Format::JournalText => Reader::JournalText,
+        Format::ContainerJson => Reader::Container,
         Format::HeapDump => {
             drop(bytes);
             return read_dump(file, quick_key, options, progress);
         }
     };
     let scanner = scanners.get(reader);
+    let mut state = ReaderState::new(match options.year {
+        Some(year) => YearStart::Given(year),
+        None => modified(&file.path).with_context(cannot_read)?,
+    });
+    let named = options.hosts.named(file);
+    let mut first_host: Option<String> = None;
+    let mut cut = 0u64;
     let mut records = RecordBuffer::default();
     let mut heartbeats = Heartbeats::default();
     let mut rejected = 0u64;
@@ -208,12 +250,12 @@ fn read_file(
     let mut kept: std::io::Result<()> = Ok(());
     let scanned = scanner.scan(&mut bytes, |candidate| {
         let parsed = match candidate {
-            Candidate::Line { line_no, bytes } => reader.parse(bytes, line_no),
+            Candidate::Line { line_no, bytes } => reader.parse(bytes, line_no, &mut state),
             Candidate::TooLong { line_no } => {
                 return reject(line_no, too_long());
             }
         };
-        let record = match parsed {
+        let mut record = match parsed {
             Parsed::Sample(sample) => {
                 if let (Some(beat), LogTime::Local(local)) = (sample.heartbeat_utc_us, sample.time)
                 {
@@ -228,8 +270,19 @@ fn read_file(
                 }
                 return;
             }
+            Parsed::Truncated => {
+                cut += 1;
+                return;
+            }
             Parsed::Ignored => return,
         };
+        let host = record.host_mut();
+        if first_host.is_none() {
+            first_host = host.clone();
+        }
+        *host = options
+            .hosts
+            .of_record(named.as_deref(), format, host.take());
         if kept.is_ok() {
             kept = records.push(&record);
         }
@@ -238,12 +291,18 @@ fn read_file(
     let stats = scanned?;
     let read = read?;
     kept.context("keeping the records while the file is read")?;
+    let host = named
+        .or(first_host)
+        .unwrap_or_else(|| DEFAULT_HOST.to_string());
     Ok(Read::Log(Box::new(ReadLog {
         format,
         records,
+        host,
         lines: stats.lines,
         torn_last_line: stats.torn_last_line,
         rejected,
+        cut,
+        years: state.years.first_year(),
         shown_rejects,
         heartbeats,
         hash: read.hash,
@@ -274,13 +333,17 @@ fn read_dump(
         quick_key,
         size_bytes: file.size,
         compressed,
-        host: options.hosts.host_of(file),
+        host: options
+            .hosts
+            .named(file)
+            .unwrap_or_else(|| DEFAULT_HOST.to_string()),
         format: Format::HeapDump.as_str(),
         zone: UTC.to_string(),
         zone_inferred: false,
         partial: false,
         lines: 0,
         rejected: 0,
+        cut: 0,
     };
     Ok(Read::Dump(DumpMeta {
         file: meta,
@@ -325,22 +388,27 @@ fn store_log(
     log: ReadLog,
 ) -> Result<FileReport> {
     let path = file.shown();
-    let zone = decide(options.zone, &log.heartbeats);
+    let clock = match log.format {
+        Format::ContainerJson => Clock::Container,
+        _ => Clock::Appliance,
+    };
+    let mut zone = decide(options.zone, &log.heartbeats, clock);
     let meta = FileMeta {
         path: path.clone(),
         hash: log.hash,
         quick_key: log.quick_key,
         size_bytes: file.size,
         compressed: log.compressed,
-        host: options.hosts.host_of(file),
+        host: log.host,
         format: log.format.as_str(),
-        zone: zone.zone.to_string(),
+        zone: zone.stored(),
         zone_inferred: zone.inferred,
         partial: log.truncated,
         lines: log.lines,
         rejected: log.rejected,
+        cut: log.cut,
     };
-    let write = |store: &mut Store| -> Result<FileOutcome> {
+    let write = |store: &mut Store, zone: &mut ZoneDecision| -> Result<FileOutcome> {
         let mut writer = match store.begin_log(&meta)? {
             Ok(writer) => writer,
             Err(earlier) => return Ok(FileOutcome::AlreadyIngested(earlier)),
@@ -354,20 +422,48 @@ fn store_log(
         })?;
         Ok(FileOutcome::Ingested(writer.commit()?))
     };
-    let counts = match write(store).with_context(|| format!("storing {path}"))? {
+    let counts = match write(store, &mut zone).with_context(|| format!("storing {path}"))? {
         FileOutcome::AlreadyIngested(earlier) => return Ok(FileReport::Skipped { path, earlier }),
         FileOutcome::Ingested(counts) => counts,
     };
+    let mut notes = Vec::new();
+    if log.cut > 0 {
+        notes.push(format!(
+            "{} lines cut by the log's message limit before their values (not stored)",
+            log.cut
+        ));
+    }
+    if let Some((year, start)) = log.years {
+        notes.push(match start {
+            YearStart::Given(_) => format!("lines without a year read as of {year} (given)"),
+            YearStart::Modified { .. } => format!(
+                "lines without a year read as of {year}, from the file's modification time (--year sets it)"
+            ),
+        });
+    }
     Ok(FileReport::Log(LogReport {
         path,
         counts,
         rejected: log.rejected,
         shown_rejects: log.shown_rejects,
-        zone_note: zone.note,
+        zone_note: zone.report_note(),
         warnings: zone.warnings,
+        notes,
         truncated: log.truncated,
         torn_last_line: log.torn_last_line,
     }))
+}
+
+/// The year and month of a file's modification time, for the years of text
+/// forms without them.
+fn modified(path: &std::path::Path) -> std::io::Result<YearStart> {
+    let modified = std::fs::metadata(path)?.modified()?;
+    let at = chrono::DateTime::<chrono::Utc>::from(modified);
+    use chrono::Datelike;
+    Ok(YearStart::Modified {
+        year: at.year() as i64,
+        month: at.month(),
+    })
 }
 
 fn too_long() -> &'static str {

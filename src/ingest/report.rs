@@ -23,6 +23,8 @@ pub struct LogReport {
     pub zone_note: String,
     /// What the user should know about the file (an assumption made).
     pub warnings: Vec<String>,
+    /// What else the report line says of it (lines cut, a year assumed).
+    pub notes: Vec<String>,
     /// The gzip data ended early and the readable part was kept.
     pub truncated: bool,
     pub torn_last_line: bool,
@@ -123,6 +125,9 @@ impl fmt::Display for LogReport {
         }
         if self.torn_last_line {
             f.write_str("; the last line is cut off and was not read")?;
+        }
+        for note in &self.notes {
+            write!(f, "; {note}")?;
         }
         for reject in &self.shown_rejects {
             write!(

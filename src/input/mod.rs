@@ -47,13 +47,18 @@ fn input(path: &Path, root: usize, size: u64) -> InputFile {
 }
 
 /// Files found under a folder are taken when their name holds `.log` (evm.log,
-/// evm.log-20170301.gz) or is a heap dump's; files named directly are always taken.
+/// evm.log-20170301.gz, memlog.log, pod output saved as `.log`), `journal` or
+/// `.json` (journal exports), `messages` (rsyslog), or is a heap dump's; files
+/// named directly are always taken. What a file is comes from its content.
 fn wanted_in_folder(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    name.contains(".log") || parse_dump_name(&name).is_some()
+    [".log", "journal", "messages", ".json"]
+        .iter()
+        .any(|part| name.contains(part))
+        || parse_dump_name(&name).is_some()
 }
 
 /// Expands the paths given into input files, folders walked recursively in name

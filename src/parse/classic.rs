@@ -6,7 +6,7 @@
 use memchr::{memchr, memmem};
 
 use super::message::{self, LineMeta};
-use super::reader::Reader;
+use super::reader::{Reader, ReaderState};
 use super::time::parse_datetime;
 use super::{LogTime, Parsed};
 
@@ -17,8 +17,14 @@ pub const LINE_START: &[u8] = b"[----] ";
 pub struct Header<'a> {
     pub local_us: i64,
     pub pid: i64,
+    /// Empty up to Morphy, `evm` from Najdorf, `miq_memlog` in the file the
+    /// appliance enrichment writes (whose times are UTC).
+    pub progname: &'a [u8],
     pub message: &'a [u8],
 }
+
+/// The progname of the appliance enrichment's own log, written in UTC.
+pub const MEMLOG_PROGNAME: &[u8] = b"miq_memlog";
 
 /// Parses `[----] I, [2017-08-11T19:06:20.698103 #2949:b81140]  INFO -- : message`.
 pub fn parse_header(line: &[u8]) -> Result<Header<'_>, &'static str> {
@@ -46,6 +52,7 @@ pub fn parse_header(line: &[u8]) -> Result<Header<'_>, &'static str> {
     Ok(Header {
         local_us,
         pid,
+        progname: &after[..colon],
         message: &after[colon + 2..],
     })
 }
@@ -62,9 +69,14 @@ pub fn frame(line: &[u8], line_no: u64) -> Result<Option<(LineMeta, &[u8])>, &'s
         return Ok(None);
     }
     let header = parse_header(line)?;
+    let time = if header.progname == MEMLOG_PROGNAME {
+        LogTime::Utc(header.local_us)
+    } else {
+        LogTime::Local(header.local_us)
+    };
     let meta = LineMeta {
         line_no,
-        time: LogTime::Local(header.local_us),
+        time,
         pid: header.pid,
     };
     Ok(Some((meta, header.message)))
@@ -76,5 +88,5 @@ pub fn parse_line(line: &[u8], line_no: u64) -> Parsed {
     if !message::holds_trigger(line) {
         return Parsed::Ignored;
     }
-    Reader::Classic.parse(line, line_no)
+    Reader::Classic.parse(line, line_no, &mut ReaderState::default())
 }

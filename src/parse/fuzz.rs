@@ -182,6 +182,7 @@ fn exceeded_line(rng: &mut Rng) -> (String, Event) {
     let event = Event {
         line_no: 1,
         time: LogTime::Local(ts_us),
+        host: None,
         pid,
         worker: Some(worker),
         kind: EventKind::MemoryExceeded,
@@ -272,6 +273,7 @@ fn assert_found_in(line: &[u8], parsed: &Parsed) {
             }
         }
         Parsed::Rejected(reason) => assert!(!reason.is_empty()),
+        Parsed::Truncated => assert!(line.len() >= 8 * 1024, "cut before 8 KB: {text:?}"),
         Parsed::Ignored => {}
     }
 }
@@ -352,7 +354,7 @@ fn mutated_real_lines_never_panic_and_return_only_what_they_say() {
             Parsed::Sample(_) => 0,
             Parsed::Event(_) => 1,
             Parsed::Rejected(_) => 2,
-            Parsed::Ignored => 3,
+            Parsed::Ignored | Parsed::Truncated => 3,
         }] += 1;
     }
     // The mutations reach every outcome, so the checks above were exercised.

@@ -12,23 +12,38 @@ const MEMORY_INFO: &[u8] = b"Memory Info XXXX";
 const PROCESS_INFO_WORKER: &[u8] = b"Process Info:";
 const PROCESS_INFO_SERVER: &[u8] = b"Process info:";
 const EXCEEDED: &[u8] = b"exceeded limit [";
+const SERVER_EXCEEDED: &[u8] = b"exceeded limit: [";
 const STARTED: &[u8] = b"Worker started:";
+const RUNNER_STARTED: &[u8] = b"::Runner started. ID [";
 
 /// The literals that make a line a candidate; the scanner's prefilter searches
-/// for these and nothing else.
-pub const TRIGGERS: [&[u8]; 5] = [
+/// for these and nothing else. Each stored shape holds one.
+pub const TRIGGERS: [&[u8]; 7] = [
     MEMORY_INFO,
     PROCESS_INFO_WORKER,
     PROCESS_INFO_SERVER,
     EXCEEDED,
+    SERVER_EXCEEDED,
     STARTED,
+    RUNNER_STARTED,
 ];
 
 /// Short pieces of the triggers whose first bytes are rare in logs: every trigger
 /// holds one, so a line without any of them holds no trigger. The scanner's SIMD
 /// search fingerprints the first bytes of each piece; `Memory`, `Process` or
 /// `Worker` would match half the noise (`ManageIQ::Providers`, `MiqWorker`).
-pub const PREFILTER: [&[u8]; 4] = [b"XXXX", b"fo:", b"limit [", b"rted:"];
+pub const PREFILTER: [&[u8]; 6] = [
+    b"XXXX",
+    b"fo:",
+    b"limit [",
+    b"limit: [",
+    b"rted:",
+    b"rted. ID",
+];
+
+/// ManageIQ's message cut: 8 KB from Lasker on (1 MB before), the cut text
+/// ending in `...`. A patched line this long without its `{...}` block was cut.
+const MESSAGE_CUT: usize = 8 * 1024;
 
 /// What a reader knows of a line besides its message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,15 +75,6 @@ pub fn parse_count(b: &[u8]) -> Result<i64, &'static str> {
         .ok_or("value out of range")
 }
 
-/// The class in `MIQ(Class#method)` or `MIQ(Class.method)`.
-fn miq_class(message: &[u8]) -> Option<&[u8]> {
-    let at = memmem::find(message, b"MIQ(")? + 4;
-    let len = message[at..]
-        .iter()
-        .position(|&c| matches!(c, b'#' | b'.' | b')' | b' '))?;
-    (len > 0).then(|| &message[at..at + len])
-}
-
 /// The text between `key` (which ends with `[`) and the next `]`.
 fn bracketed<'a>(hay: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     let at = memmem::find(hay, key)? + key.len();
@@ -76,37 +82,112 @@ fn bracketed<'a>(hay: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     Some(&hay[at..at + len])
 }
 
+/// A bracketed count: `None` for empty brackets (`PID []`: not known yet), an
+/// error for anything else that is not a count.
+fn bracketed_count(hay: &[u8], key: &[u8]) -> Result<Option<i64>, &'static str> {
+    match bracketed(hay, key).map(<[u8]>::trim_ascii) {
+        None | Some(b"") => Ok(None),
+        Some(v) => parse_count(v).map(Some),
+    }
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// Parses the message of one line. `Ignored` when it is not a stored shape.
+/// A message's own prefix: `MIQ(Class#method) ` or `MIQ(Class.method) `.
+struct Prefix<'a> {
+    class: &'a [u8],
+    method: &'a [u8],
+    /// The message after the prefix: only here is a shape the line's own.
+    rest: &'a [u8],
+}
+
+/// Splits `[Q-task_id([...]) ]MIQ(Class#method) rest`; `Err(text)` with the text
+/// after the task id when there is no `MIQ(...)` prefix.
+fn prefix(message: &[u8]) -> Result<Prefix<'_>, &[u8]> {
+    let mut text = message;
+    if let Some(after) = text.strip_prefix(b"Q-task_id([") {
+        if let Some(end) = memmem::find(after, b"]) ") {
+            text = &after[end + 3..];
+        }
+    }
+    let Some(inside) = text.strip_prefix(b"MIQ(") else {
+        return Err(text);
+    };
+    let Some(close) = memchr(b')', inside) else {
+        return Err(text);
+    };
+    let (class, method) = match inside[..close].iter().position(|&c| c == b'#' || c == b'.') {
+        Some(at) => (&inside[..at], &inside[at + 1..close]),
+        None => (&inside[..close], &b""[..]),
+    };
+    let rest = &inside[close + 1..];
+    Ok(Prefix {
+        class,
+        method,
+        rest: rest.strip_prefix(b" ").unwrap_or(rest),
+    })
+}
+
+/// Parses the message of one line. A shape counts only where it is the
+/// message's own text, right after its `Q-task_id(...)`/`MIQ(...)` prefix:
+/// the same words quoted inside another message (a queued event's details, an
+/// automation log line) are `Ignored`, never an event or a sample.
 pub fn parse(meta: &LineMeta, message: &[u8]) -> Parsed {
-    let finder = |needle: &[u8]| memmem::find(message, needle);
-    let parsed = if finder(MEMORY_INFO).is_some() {
-        patch_sample(meta, message).map(Parsed::Sample)
-    } else if finder(PROCESS_INFO_WORKER).is_some() || finder(PROCESS_INFO_SERVER).is_some() {
-        status_sample(meta, message).map(Parsed::Sample)
-    } else if finder(EXCEEDED).is_some() {
-        exceeded_event(meta, message).map(Parsed::Event)
-    } else if finder(STARTED).is_some() {
-        started_event(meta, message).map(Parsed::Event)
+    let p = match prefix(message) {
+        Ok(p) => p,
+        Err(text) if text.starts_with(MEMORY_INFO) => return Parsed::Rejected("no MIQ(...) class"),
+        Err(text) => {
+            return runner_started(meta, text).map_or(Parsed::Ignored, |e| {
+                e.map_or_else(Parsed::Rejected, Parsed::Event)
+            })
+        }
+    };
+    let rest = p.rest;
+    let found = |needle: &[u8]| memmem::find(rest, needle).is_some();
+    let parsed = if rest.starts_with(MEMORY_INFO) {
+        patch_sample(meta, &p, message)
+    } else if p.method == b"log_status"
+        && (found(PROCESS_INFO_WORKER) || found(PROCESS_INFO_SERVER))
+    {
+        status_sample(meta, &p)
+    } else if rest.starts_with(b"Worker [") && found(EXCEEDED) {
+        exceeded_event(meta, rest).map(|e| e.map(Parsed::Event))
+    } else if p.method == b"monitor_myself"
+        && rest.starts_with(b"server(")
+        && found(SERVER_EXCEEDED)
+    {
+        server_exceeded_event(meta, rest).map(|e| Some(Parsed::Event(e)))
+    } else if rest.starts_with(STARTED) {
+        started_event(meta, &p).map(|e| e.map(Parsed::Event))
     } else {
         return Parsed::Ignored;
     };
-    parsed.unwrap_or_else(Parsed::Rejected)
+    match parsed {
+        Ok(Some(parsed)) => parsed,
+        Ok(None) => Parsed::Ignored,
+        Err(reason) => Parsed::Rejected(reason),
+    }
 }
 
-/// `MIQ(X::Runner#do_work) Memory Info XXXX (<msg.inspect>) => {Live: 1, Old: 2, RSS: 3, PSS: 4}`
-fn patch_sample(meta: &LineMeta, message: &[u8]) -> Result<Sample, &'static str> {
-    let class = miq_class(message).ok_or("no MIQ(...) class")?;
-    let at = memmem::find(message, MEMORY_INFO).ok_or("no Memory Info")? + MEMORY_INFO.len();
-    let tail = message[at..].trim_ascii_end();
+/// `MIQ(X::Runner#do_work) Memory Info XXXX (<msg.inspect>) => {Live: 1, Old: 2, RSS: 3, PSS: 4}`,
+/// more `Key: n` pairs allowed after the four.
+fn patch_sample(
+    meta: &LineMeta,
+    p: &Prefix<'_>,
+    message: &[u8],
+) -> Result<Option<Parsed>, &'static str> {
+    let tail = p.rest[MEMORY_INFO.len()..].trim_ascii_end();
     let block_start = match tail.last() {
         Some(b'}') => memrchr(b'{', tail).ok_or("no {Live:, Old:, RSS:, PSS:} block")?,
+        // Cut by ManageIQ's message limit before its block: not malformed.
+        _ if message.len() >= MESSAGE_CUT && message.ends_with(b"...") => {
+            return Ok(Some(Parsed::Truncated))
+        }
         _ => return Err("no {Live:, Old:, RSS:, PSS:} block at the end of the line"),
     };
-    let worker = worker_type(&text(class)).to_string();
+    let worker = worker_type(&text(p.class)).to_string();
     let mut sample = Sample::new(meta.line_no, meta.time, meta.pid, worker, SampleKind::Patch);
     let mut known = 0;
     for pair in tail[block_start + 1..tail.len() - 1].split(|&c| c == b',') {
@@ -118,6 +199,7 @@ fn patch_sample(meta: &LineMeta, message: &[u8]) -> Result<Sample, &'static str>
             b"Old" => &mut sample.old_objects,
             b"RSS" => &mut sample.rss_bytes,
             b"PSS" => &mut sample.pss_bytes,
+            b"USS" => &mut sample.uss_bytes,
             _ => continue,
         };
         *slot = Some(parse_count(&pair[colon + 1..])?);
@@ -132,7 +214,7 @@ fn patch_sample(meta: &LineMeta, message: &[u8]) -> Result<Sample, &'static str>
     sample.msg_id = queued.id;
     sample.msg_class = queued.class_name;
     sample.msg_method = queued.method_name;
-    Ok(sample)
+    Ok(Some(Parsed::Sample(sample)))
 }
 
 /// The fields of the delivered `#<MiqQueue ...>` that say which message it was.
@@ -217,78 +299,174 @@ fn queue_field(field: &[u8], found: &mut QueueMessage) {
 
 /// Worker: `MIQ(Class#log_status) [Name] Worker ID [..], PID [n], ..., Last Heartbeat
 /// [.. UTC], Process Info: Memory Usage [..], Memory Size [..], Proportional Set Size:
-/// [..], Unique Set Size: [..], ...`. Server: `Process info:` and the header PID.
-fn status_sample(meta: &LineMeta, message: &[u8]) -> Result<Sample, &'static str> {
-    let class = miq_class(message).ok_or("no MIQ(...) class")?;
-    let info_at = memmem::find(message, PROCESS_INFO_WORKER)
-        .or_else(|| memmem::find(message, PROCESS_INFO_SERVER))
+/// [..], Unique Set Size: [..], ...` (the sample is PID n's). Server:
+/// `MIQ(MiqServer.log_status) [EVM Server (N)] Process info: ...` (server N's).
+/// Empty brackets (`PID []`, `Memory Usage []`: a worker not started, a pod)
+/// give no sample.
+fn status_sample(meta: &LineMeta, p: &Prefix<'_>) -> Result<Option<Parsed>, &'static str> {
+    let info_at = memmem::find(p.rest, PROCESS_INFO_WORKER)
+        .or_else(|| memmem::find(p.rest, PROCESS_INFO_SERVER))
         .ok_or("no Process Info")?;
-    let (before, info) = message.split_at(info_at);
-    let pid = match bracketed(before, b"PID [") {
-        Some(v) => parse_count(v)?,
-        None => meta.pid,
+    let (before, info) = p.rest.split_at(info_at);
+    let pid = if memmem::find(before, b"PID [").is_some() {
+        match bracketed_count(before, b"PID [")? {
+            Some(pid) => pid,
+            None => return Ok(None),
+        }
+    } else {
+        server_pid(before).unwrap_or(meta.pid)
     };
-    let optional = |key: &[u8]| bracketed(info, key).map(parse_count).transpose();
-    let rss = optional(b"Memory Usage [")?.ok_or("no Memory Usage")?;
+    let Some(rss) = bracketed_count(info, b"Memory Usage [")? else {
+        return Ok(None);
+    };
     let heartbeat_utc_us = bracketed(before, b"Last Heartbeat [").and_then(|v| {
         let (us, used) = parse_datetime(v)?;
         (&v[used..] == b" UTC").then_some(us)
     });
-    Ok(Sample {
+    let sample = Sample {
         line_no: meta.line_no,
         time: meta.time,
+        host: None,
         pid,
-        worker: worker_type(&text(class)).to_string(),
+        worker: worker_type(&text(status_class(p))).to_string(),
         kind: SampleKind::Status,
         rss_bytes: Some(rss),
-        vsz_bytes: optional(b"Memory Size [")?,
-        pss_bytes: optional(b"Proportional Set Size: [")?,
-        uss_bytes: optional(b"Unique Set Size: [")?,
+        vsz_bytes: bracketed_count(info, b"Memory Size [")?,
+        pss_bytes: bracketed_count(info, b"Proportional Set Size: [")?,
+        uss_bytes: bracketed_count(info, b"Unique Set Size: [")?,
         heartbeat_utc_us,
         ..Sample::default()
-    })
+    };
+    Ok(Some(Parsed::Sample(sample)))
 }
 
-/// `Worker [X] with ID: [..], PID: [n], GUID: [..] process memory usage [u] exceeded limit [l], ...`
-fn exceeded_event(meta: &LineMeta, message: &[u8]) -> Result<Event, &'static str> {
-    let worker = bracketed(message, b"Worker [").ok_or("no Worker [...]")?;
-    let pid = parse_count(bracketed(message, b"PID: [").ok_or("no PID: [...]")?)?;
-    let usage = parse_count(bracketed(message, b"memory usage [").ok_or("no memory usage [...]")?)?;
-    let limit = parse_count(bracketed(message, EXCEEDED).ok_or("no exceeded limit [...]")?)?;
-    Ok(Event {
-        line_no: meta.line_no,
-        time: meta.time,
-        pid,
-        worker: Some(worker_type(&text(worker)).to_string()),
-        kind: EventKind::MemoryExceeded,
-        usage_bytes: Some(usage),
-        limit_bytes: Some(limit),
-        size_bytes: None,
-        detail: format!("usage={usage} limit={limit}"),
-    })
+/// The worker type a status line describes: its prefix's class, or in the
+/// oldest form (`MIQ(MiqWorker.log_status) MiqPriorityWorker: [..]`) the class
+/// named after it.
+fn status_class<'a>(p: &Prefix<'a>) -> &'a [u8] {
+    if p.class == b"MiqWorker" {
+        if let Some(colon) = memmem::find(p.rest, b": [") {
+            let named = &p.rest[..colon];
+            if !named.is_empty()
+                && named
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b':'))
+            {
+                return named;
+            }
+        }
+    }
+    p.class
 }
 
-/// `MIQ(Class.start_worker) Worker started: ID [n], PID [n], GUID [g]`
-fn started_event(meta: &LineMeta, message: &[u8]) -> Result<Event, &'static str> {
-    let at = memmem::find(message, STARTED).ok_or("no Worker started")?;
-    let fields = &message[at..];
-    let id = parse_count(bracketed(fields, b"ID [").ok_or("no ID [...]")?)?;
-    let pid = parse_count(bracketed(fields, b"PID [").ok_or("no PID [...]")?)?;
-    let guid = bracketed(fields, b"GUID [").map(text).unwrap_or_default();
-    let worker = miq_class(message)
-        .map(|c| worker_type(&text(c)).to_string())
-        .filter(|w| w != "MiqServer");
-    Ok(Event {
+/// The N of `[EVM Server (N)]`: the server described (before Lasker a queue
+/// worker wrote the line, so the header's PID is not the server's).
+fn server_pid(before: &[u8]) -> Option<i64> {
+    let name = bracketed(before, b"[")?;
+    let inner = name.strip_suffix(b")")?;
+    let open = memrchr(b'(', inner)?;
+    parse_count(&inner[open + 1..]).ok()
+}
+
+fn event(meta: &LineMeta, pid: i64, worker: Option<String>, kind: EventKind) -> Event {
+    Event {
         line_no: meta.line_no,
         time: meta.time,
+        host: None,
         pid,
         worker,
-        kind: EventKind::WorkerStarted,
+        kind,
         usage_bytes: None,
         limit_bytes: None,
         size_bytes: None,
-        detail: format!("id={id} guid={guid}"),
+        detail: String::new(),
+    }
+}
+
+/// `Worker [X] with ID: [..], PID: [n], GUID: [..] process memory usage [u] exceeded limit [l], ...`
+fn exceeded_event(meta: &LineMeta, rest: &[u8]) -> Result<Option<Event>, &'static str> {
+    let worker = bracketed(rest, b"Worker [").ok_or("no Worker [...]")?;
+    let Some(pid) = bracketed_count(rest, b"PID: [")? else {
+        return Ok(None);
+    };
+    let usage = parse_count(bracketed(rest, b"memory usage [").ok_or("no memory usage [...]")?)?;
+    let limit = parse_count(bracketed(rest, EXCEEDED).ok_or("no exceeded limit [...]")?)?;
+    let worker = Some(worker_type(&text(worker)).to_string());
+    Ok(Some(Event {
+        usage_bytes: Some(usage),
+        limit_bytes: Some(limit),
+        detail: format!("usage={usage} limit={limit}"),
+        ..event(meta, pid, worker, EventKind::MemoryExceeded)
+    }))
+}
+
+/// `MIQ(MiqServer#monitor_myself) server(pid: 2949, name: ..) memory usage [u] exceeded limit: [l].  Exiting server process.`
+fn server_exceeded_event(meta: &LineMeta, rest: &[u8]) -> Result<Event, &'static str> {
+    let after = rest
+        .strip_prefix(b"server(pid: ")
+        .ok_or("no server(pid: ...)")?;
+    let end = after
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(after.len());
+    let pid = parse_count(&after[..end])?;
+    let usage = parse_count(bracketed(rest, b"memory usage [").ok_or("no memory usage [...]")?)?;
+    let limit = parse_count(bracketed(rest, SERVER_EXCEEDED).ok_or("no exceeded limit: [...]")?)?;
+    Ok(Event {
+        usage_bytes: Some(usage),
+        limit_bytes: Some(limit),
+        detail: format!("usage={usage} limit={limit}"),
+        ..event(
+            meta,
+            pid,
+            Some("MiqServer".to_string()),
+            EventKind::ServerMemoryExceeded,
+        )
     })
+}
+
+/// `ID [i], PID [p], GUID [g]` of a start: `None` for the pid of `PID []`.
+fn start_fields(fields: &[u8]) -> Result<(Option<i64>, String), &'static str> {
+    let id = parse_count(bracketed(fields, b"ID [").ok_or("no ID [...]")?)?;
+    let pid = bracketed_count(fields, b"PID [")?;
+    let guid = bracketed(fields, b"GUID [").map(text).unwrap_or_default();
+    Ok((pid, format!("id={id} guid={guid}")))
+}
+
+/// The server's `MIQ(Class#start) Worker started: ID [n], PID [n], GUID [g]`;
+/// systemd workers and pods print `PID []`: no event (the worker's own line
+/// gives it).
+fn started_event(meta: &LineMeta, p: &Prefix<'_>) -> Result<Option<Event>, &'static str> {
+    let (pid, detail) = start_fields(p.rest)?;
+    let Some(pid) = pid else {
+        return Ok(None);
+    };
+    let worker = Some(worker_type(&text(p.class)).to_string()).filter(|w| w != "MiqServer");
+    Ok(Some(Event {
+        detail,
+        ..event(meta, pid, worker, EventKind::WorkerStarted)
+    }))
+}
+
+/// The worker's own `Class::Runner started. ID [i], PID [p], GUID [g], Zone [..], Role [..]`
+/// (no `MIQ(` prefix): `None` when the text is not that line.
+fn runner_started(meta: &LineMeta, text_: &[u8]) -> Option<Result<Event, &'static str>> {
+    let at = memmem::find(text_, RUNNER_STARTED)?;
+    let class = &text_[..at];
+    let is_constant = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b':');
+    if class.is_empty() || !class.iter().all(is_constant) {
+        return None;
+    }
+    let fields = &text_[at + RUNNER_STARTED.len() - b"ID [".len()..];
+    Some(start_fields(fields).map(|(pid, detail)| Event {
+        detail,
+        ..event(
+            meta,
+            pid.unwrap_or(meta.pid),
+            Some(text(class)),
+            EventKind::WorkerStarted,
+        )
+    }))
 }
 
 #[cfg(test)]
@@ -505,6 +683,132 @@ mod tests {
         ] {
             assert_eq!(parse_line(line.as_bytes(), 1), Parsed::Ignored, "{line}");
         }
+    }
+
+    const HEADER: &str = "[----] I, [2017-03-01T13:22:05.004211 #2949:b81140]  INFO -- : ";
+
+    fn line(message: &str) -> String {
+        format!("{HEADER}{message}")
+    }
+
+    #[test]
+    fn quoted_text_is_never_an_event_or_a_sample() {
+        for message in [
+            r#"MIQ(MiqQueue.put) Message id: [1000000012345], id: [], Zone: [default], Role: [], Server: [], MiqTask id: [], Ident: [generic], Target id: [], Instance id: [], Task id: [], Command: [MiqEvent.raise_evm_event], Timeout: [600], Priority: [100], State: [ready], Deliver On: [], Data: [], Args: [["MiqServer", 1], "evm_worker_memory_exceeded", {:event_details=>"Worker [MiqGenericWorker] with ID: [1000000000123], PID: [54823], GUID: [g] process memory usage [629846016] exceeded limit [629145600], requesting worker to exit", :type=>"MiqGenericWorker"}]"#,
+            r#"MIQ(MiqQueue.put) Message id: [1000000012346], Command: [MiqEvent.raise_evm_event], Args: [["MiqServer", 1], "evm_worker_start", {:event_details=>"Worker started: ID [1000000000124], PID [55012], GUID [g]", :type=>"MiqGenericWorker"}]"#,
+            r#"MIQ(MiqQueue.get_message_via_drb) Message id: [1000000012345], MiqWorker id: [1], Args: [{:event_details=>"Worker [MiqGenericWorker] with ID: [1], PID: [2], GUID: [g] process memory usage [3] exceeded limit [2], requesting worker to exit"}]"#,
+            "Q-task_id([r1_miq_queue_1]) <AEMethod raise_evm_event> Worker [MiqGenericWorker] with ID: [1], PID: [2], GUID: [g] process memory usage [3] exceeded limit [2]",
+            "MIQ(MiqServer#validate_worker) Worker [MiqGenericWorker] with ID: [1000000000123], PID: [54823], GUID: [g] uptime has reached the interval [86400] seconds, requesting worker to exit",
+            "MIQ(MiqQueue.put) Message id: [1], Args: [\"Memory Info XXXX (nil) => {Live: 1, Old: 2, RSS: 3, PSS: 4}\"]",
+            "MIQ(MiqQueue.put) Message id: [1], Args: [\"MiqGenericWorker::Runner started. ID [1], PID [2], GUID [g]\"]",
+            "Starting MiqGenericWorker with runner options {:guid=>\"g\"}",
+            "** Booting MiqGenericWorker with PID: 2469 and options: {:guid=>\"g\"}",
+            "MIQ(MiqServer#stop_worker) Killing worker: ID [1], PID [2], GUID [g], status [started]",
+            "MIQ(MiqServer#validate_worker) Worker [MiqGenericWorker] with ID: [1], PID: [2], GUID: [g] has not responded in 600 seconds, restarting worker",
+            "MIQ(MiqGenericWorker#start) Worker started: ID [1000000000125], PID [], GUID [g]",
+            "Q-task_id([log_status]) MIQ(MiqGenericWorker#log_status) [Generic Worker] Worker ID [1], PID [], GUID [g], Last Heartbeat [], Process Info: Memory Usage [], Memory Size [], Proportional Set Size: [], Unique Set Size: [], Memory % [], CPU Time [], CPU % [], Priority []",
+            "Q-task_id([log_status]) MIQ(MiqGenericWorker#log_status) [Generic Worker] Worker ID [1], PID [7], GUID [g], Last Heartbeat [2017-03-01 13:22:00 UTC], Process Info: Memory Usage [], Memory Size [], Proportional Set Size: [], Memory % [], CPU Time [], CPU % [], Priority []",
+            "MIQ(MiqServer::WorkerManagement::Process#exceeded_memory_threshold?) Worker [MiqGenericWorker] with ID: [1], PID: [], GUID: [g] process memory usage [3] exceeded limit [2], requesting worker to exit",
+        ] {
+            assert_eq!(parse_line(line(message).as_bytes(), 7), Parsed::Ignored, "{message}");
+        }
+    }
+
+    #[test]
+    fn every_exceeded_prefix_of_every_release() {
+        let text = "Worker [MiqGenericWorker::Runner] with ID: [1], PID: [54823], GUID: [g] process memory usage [629846016] exceeded limit [629145600], requesting worker to exit";
+        for prefix in [
+            "MIQ(MiqServer.validate_worker)",
+            "MIQ(MiqServer#validate_worker)",
+            "MIQ(MiqServer#exceeded_memory_threshold?)",
+            "MIQ(MiqServer::WorkerManagement::Process#exceeded_memory_threshold?)",
+        ] {
+            let e = event(&line(&format!("{prefix} {text}")));
+            assert_eq!(
+                (e.pid, e.kind, e.worker.as_deref()),
+                (54823, EventKind::MemoryExceeded, Some("MiqGenericWorker")),
+                "{prefix}"
+            );
+            assert_eq!(e.detail, "usage=629846016 limit=629145600");
+        }
+    }
+
+    #[test]
+    fn the_server_stopping_itself_is_its_own_event() {
+        let e = event(&line("MIQ(MiqServer#monitor_myself) server(pid: 2949, name: EVM) memory usage [2151677952] exceeded limit: [2147483648].  Exiting server process."));
+        assert_eq!((e.pid, e.kind), (2949, EventKind::ServerMemoryExceeded));
+        assert_eq!(e.worker.as_deref(), Some("MiqServer"));
+        assert_eq!(
+            (e.usage_bytes, e.limit_bytes),
+            (Some(2151677952), Some(2147483648))
+        );
+        assert_eq!(e.detail, "usage=2151677952 limit=2147483648");
+    }
+
+    #[test]
+    fn the_worker_says_its_own_start() {
+        let e = event("[----] I, [2021-12-15T10:00:01.000001 #4242:1a4]  INFO -- evm: MiqGenericWorker::Runner started. ID [1000000000125], PID [4242], GUID [abc-def], Zone [default], Role [automate]");
+        assert_eq!((e.pid, e.kind), (4242, EventKind::WorkerStarted));
+        assert_eq!(e.worker.as_deref(), Some("MiqGenericWorker"));
+        assert_eq!(e.detail, "id=1000000000125 guid=abc-def");
+        // Without its pid, the line's own (the worker wrote it).
+        let e = event("[----] I, [2021-12-15T10:00:01.000001 #4243:1a4]  INFO -- evm: ManageIQ::Providers::Vmware::InfraManager::RefreshWorker::Runner started. ID [1], PID [], GUID [g], Zone [default], Role []");
+        assert_eq!(e.pid, 4243);
+        assert_eq!(
+            e.worker.as_deref(),
+            Some("ManageIQ::Providers::Vmware::InfraManager::RefreshWorker")
+        );
+    }
+
+    #[test]
+    fn the_server_status_is_the_server_pid_s() {
+        // Before Lasker a queue worker (pid 3105) wrote the server's status.
+        let s = sample("[----] I, [2017-08-11T19:06:20.698103 #3105:b81140]  INFO -- : Q-task_id([log_status]) MIQ(MiqServer.log_status) [EVM Server (2949)] Process info: Memory Usage [410091776], Memory Size [952206080], Proportional Set Size: [303949000], Memory % [4.01], CPU Time [1735.0], CPU % [0.19], Priority [27]");
+        assert_eq!(
+            (s.pid, s.worker.as_str(), s.kind),
+            (2949, "MiqServer", SampleKind::Status)
+        );
+        assert_eq!(
+            (s.rss_bytes, s.pss_bytes, s.uss_bytes),
+            (Some(410091776), Some(303949000), None)
+        );
+        // The oldest worker form names the worker class after the prefix.
+        let s = sample("[----] I, [2014-01-07T12:51:21.235250 #4738:1]  INFO -- : MIQ(MiqWorker.log_status) MiqPriorityWorker: [Priority Worker] Worker ID [1], PID [4869], GUID [g], Last Heartbeat [2014-01-07 12:50:24 UTC], Process Info: Memory Usage [72744960], Memory Size [89018368], Memory % [1.8], CPU Time [9], CPU % [2.6], Priority [30]");
+        assert_eq!((s.pid, s.worker.as_str()), (4869, "MiqPriorityWorker"));
+    }
+
+    #[test]
+    fn extra_pairs_truncated_lines_and_the_enrichment_s_utc() {
+        let s = sample(&PATCH.replace(
+            "PSS: 140439283}",
+            "PSS: 140439283, USS: 120000000, Swap: 0, Frob: 9}",
+        ));
+        assert_eq!(
+            (s.pss_bytes, s.uss_bytes),
+            (Some(140439283), Some(120000000))
+        );
+        // Cut by the 8 KB limit before its block: not malformed.
+        let mut cut = PATCH[..PATCH.find("args: [").unwrap()].to_string();
+        cut.push_str(&"x".repeat(8200));
+        cut.push_str("...");
+        assert_eq!(parse_line(cut.as_bytes(), 1), Parsed::Truncated);
+        // A short line without its block is malformed.
+        assert_eq!(
+            parse_line(
+                PATCH
+                    .replace(
+                        " => {Live: 437956, Old: 363503, RSS: 195054560, PSS: 140439283}",
+                        "..."
+                    )
+                    .as_bytes(),
+                1
+            ),
+            Parsed::Rejected("no {Live:, Old:, RSS:, PSS:} block at the end of the line")
+        );
+        // The enrichment's own file (progname miq_memlog) is written in UTC.
+        let s = sample(&PATCH.replace("INFO -- : ", "INFO -- miq_memlog: "));
+        assert_eq!(s.time, LogTime::Utc(sample(PATCH).time.us()));
+        assert!(matches!(sample(PATCH).time, LogTime::Local(_)));
     }
 
     #[test]

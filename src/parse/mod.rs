@@ -11,9 +11,11 @@
 use serde::{Deserialize, Serialize};
 
 pub mod classic;
+pub mod container;
 pub mod dump_name;
 #[cfg(test)]
 mod fuzz;
+pub mod journal;
 pub mod message;
 pub mod reader;
 pub mod scan;
@@ -70,6 +72,8 @@ impl LogTime {
 pub struct Sample {
     pub line_no: u64,
     pub time: LogTime,
+    /// The host the line names (journald, pods); the file's host when `None`.
+    pub host: Option<String>,
     pub pid: i64,
     pub worker: String,
     pub kind: SampleKind,
@@ -99,6 +103,7 @@ impl Sample {
         Sample {
             line_no,
             time,
+            host: None,
             pid,
             worker,
             kind,
@@ -119,6 +124,8 @@ impl Sample {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EventKind {
     MemoryExceeded,
+    /// The server stopping itself for memory (`monitor_myself`).
+    ServerMemoryExceeded,
     WorkerStarted,
     Dump,
 }
@@ -127,6 +134,7 @@ impl EventKind {
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::MemoryExceeded => "memory_exceeded",
+            EventKind::ServerMemoryExceeded => "server_memory_exceeded",
             EventKind::WorkerStarted => "worker_started",
             EventKind::Dump => "dump",
         }
@@ -138,6 +146,8 @@ impl EventKind {
 pub struct Event {
     pub line_no: u64,
     pub time: LogTime,
+    /// The host the line names (journald, pods); the file's host when `None`.
+    pub host: Option<String>,
     pub pid: i64,
     pub worker: Option<String>,
     pub kind: EventKind,
@@ -154,6 +164,9 @@ pub enum Parsed {
     Event(Event),
     /// A line of a recognised shape whose values are malformed: counted, never stored.
     Rejected(&'static str),
+    /// A stored shape cut by ManageIQ's message limit before its values:
+    /// counted, never stored, not malformed.
+    Truncated,
     /// Not a shape miq-memlog stores (mentions a trigger word in passing).
     Ignored,
 }
@@ -183,6 +196,13 @@ impl Record {
         match self {
             Record::Sample(s) => s.time,
             Record::Event(e) => e.time,
+        }
+    }
+
+    pub fn host_mut(&mut self) -> &mut Option<String> {
+        match self {
+            Record::Sample(s) => &mut s.host,
+            Record::Event(e) => &mut e.host,
         }
     }
 }

@@ -85,6 +85,8 @@ pub struct FileMeta {
     pub partial: bool,
     pub lines: u64,
     pub rejected: u64,
+    /// Lines cut by ManageIQ's message limit before their values.
+    pub cut: u64,
 }
 
 /// Where a file's bytes were first ingested from, and what they were.
@@ -136,9 +138,9 @@ impl Store {
     ) -> Result<i64> {
         tx.prepare_cached(
             "INSERT INTO source_file (path, hash, quick_key, size_bytes, compressed, host, format, tz,
-                 tz_inferred, status, lines, samples_new, samples_dup, events_new, rejected,
+                 tz_inferred, status, lines, samples_new, samples_dup, events_new, rejected, truncated,
                  first_ts_us, last_ts_us, ingested_us)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, 0, 0, ?12, ?13, ?13, ?14)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, 0, 0, ?12, ?13, ?14, ?14, ?15)",
         )?
         .execute(rusqlite::params![
             meta.path,
@@ -153,6 +155,7 @@ impl Store {
             if meta.partial { "partial" } else { "complete" },
             meta.lines as i64,
             meta.rejected as i64,
+            meta.cut as i64,
             span_us,
             chrono::Utc::now().timestamp_micros(),
         ])?;

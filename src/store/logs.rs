@@ -11,7 +11,10 @@ use rusqlite::{params, CachedStatement, Transaction};
 
 use super::files::{Earlier, FileMeta};
 use super::Store;
-use crate::parse::{Event, Sample};
+use crate::parse::{Event, EventKind, Sample};
+
+/// Two `worker_started` events of one host and pid this close are one start.
+pub const START_WINDOW_US: i64 = 120 * 1_000_000;
 
 /// What writing a file added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -31,6 +34,7 @@ pub enum FileOutcome {
 
 /// A process of the file being written and the span of its samples there.
 struct Span {
+    host: Option<String>,
     worker: String,
     id: i64,
     first_us: i64,
@@ -44,6 +48,7 @@ pub struct LogWrite<'s> {
     insert_event: CachedStatement<'s>,
     insert_process: CachedStatement<'s>,
     process_id: CachedStatement<'s>,
+    start_near: CachedStatement<'s>,
     tx: Transaction<'s>,
     file_id: i64,
     host: String,
@@ -84,6 +89,10 @@ impl Store {
             process_id: conn.prepare_cached(
                 "SELECT id FROM process WHERE host = ?1 AND pid = ?2 AND worker = ?3",
             )?,
+            start_near: conn.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM event WHERE host = ?1 AND pid = ?2 AND kind = 'worker_started'
+                                 AND ts_us BETWEEN ?3 - ?4 AND ?3 + ?4)",
+            )?,
             tx,
             file_id,
             host: meta.host.clone(),
@@ -115,7 +124,11 @@ impl LogWrite<'_> {
     pub fn sample(&mut self, s: &Sample, utc_us: i64) -> Result<()> {
         self.saw(utc_us);
         let spans = self.processes.entry(s.pid).or_default();
-        let id = match spans.iter_mut().find(|span| span.worker == s.worker) {
+        let host = s.host.as_deref().unwrap_or(&self.host);
+        let same = |span: &&mut Span| {
+            span.worker == s.worker && span.host.as_deref().unwrap_or(&self.host) == host
+        };
+        let id = match spans.iter_mut().find(same) {
             Some(span) => {
                 span.first_us = span.first_us.min(utc_us);
                 span.last_us = span.last_us.max(utc_us);
@@ -123,11 +136,12 @@ impl LogWrite<'_> {
             }
             None => {
                 self.insert_process
-                    .execute(params![self.host, s.pid, s.worker])?;
+                    .execute(params![host, s.pid, s.worker])?;
                 let id: i64 = self
                     .process_id
-                    .query_row(params![self.host, s.pid, s.worker], |r| r.get(0))?;
+                    .query_row(params![host, s.pid, s.worker], |r| r.get(0))?;
                 spans.push(Span {
+                    host: s.host.clone(),
                     worker: s.worker.clone(),
                     id,
                     first_us: utc_us,
@@ -160,11 +174,23 @@ impl LogWrite<'_> {
         Ok(())
     }
 
-    /// Adds an event at its UTC time.
+    /// Adds an event at its UTC time. One start of a worker is often logged
+    /// twice, by the server and by the worker itself: a start of the same host
+    /// and pid within [`START_WINDOW_US`] of a stored one is that one.
     pub fn event(&mut self, e: &Event, utc_us: i64) -> Result<()> {
         self.saw(utc_us);
+        let host = e.host.as_deref().unwrap_or(&self.host);
+        if e.kind == EventKind::WorkerStarted {
+            let near: bool = self
+                .start_near
+                .query_row(params![host, e.pid, utc_us, START_WINDOW_US], |r| r.get(0))?;
+            if near {
+                self.counts.events_present += 1;
+                return Ok(());
+            }
+        }
         let added = self.insert_event.execute(params![
-            self.host,
+            host,
             e.pid,
             utc_us,
             e.kind.as_str(),
@@ -191,6 +217,7 @@ impl LogWrite<'_> {
             insert_event,
             insert_process,
             process_id,
+            start_near,
             tx,
             file_id,
             path,
@@ -200,7 +227,13 @@ impl LogWrite<'_> {
             last_us,
             ..
         } = self;
-        drop((insert_sample, insert_event, insert_process, process_id));
+        drop((
+            insert_sample,
+            insert_event,
+            insert_process,
+            process_id,
+            start_near,
+        ));
         {
             let mut span = tx.prepare_cached(
                 "UPDATE process SET first_us = min(coalesce(first_us, ?2), ?2),
