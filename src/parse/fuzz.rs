@@ -6,7 +6,8 @@
 
 use std::io::{self, Read};
 
-use super::classic::parse_line;
+use super::classic::{parse_header, parse_line};
+use super::reader::{Reader, ReaderState};
 use super::scan::{Candidate, Scanner, MAX_CANDIDATE_LINE};
 use super::time::{civil_to_us, format_utc_us};
 use super::{Event, EventKind, LogTime, Parsed, Sample, SampleKind};
@@ -222,14 +223,34 @@ fn generated_lines_round_trip_exactly() {
 /// Whatever the parser returns must be written in the line: every number in
 /// decimal, the time as a date and a clock time, the worker's name.
 fn assert_found_in(line: &[u8], parsed: &Parsed) {
+    assert_written_in(line, parsed, Written::Iso);
+}
+
+/// How a line writes its time.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Written {
+    /// As the ISO date and clock time returned.
+    Iso,
+    /// As the µs returned (journald's realtime stamp).
+    Micros,
+    /// With an offset the time returned was moved by: not checked here.
+    Offset,
+}
+
+/// As [`assert_found_in`], for a line that writes its time as `time_form`.
+fn assert_written_in(line: &[u8], parsed: &Parsed, time_form: Written) {
     let text = String::from_utf8_lossy(line);
     let holds = |what: &str, value: String| {
         assert!(text.contains(&value), "{what} {value} is not in {text:?}");
     };
-    let time = |us: i64| {
-        let iso = format_utc_us(us);
-        holds("date", iso[..10].to_string());
-        holds("time", iso[11..19].to_string());
+    let time = |us: i64| match time_form {
+        Written::Iso => {
+            let iso = format_utc_us(us);
+            holds("date", iso[..10].to_string());
+            holds("time", iso[11..19].to_string());
+        }
+        Written::Micros => holds("time", us.to_string()),
+        Written::Offset => {}
     };
     match parsed {
         Parsed::Sample(s) => {
@@ -470,5 +491,183 @@ fn a_64_mib_line_is_scanned_in_bounded_memory_reading_each_byte_once() {
         expected.push((2, parse_line(SAMPLE.as_bytes(), 2)));
         assert!(matches!(expected.last(), Some((_, Parsed::Sample(_)))));
         assert_eq!(found, expected);
+    }
+}
+
+/// A classic line's message in each reader's envelope, with what that reader
+/// must then return: the classic record with the envelope's time and host.
+fn envelopes(line: &str, parsed: &Parsed, rng: &mut Rng) -> Vec<(Reader, Vec<u8>, Parsed)> {
+    let header = parse_header(line.as_bytes()).unwrap();
+    let message = std::str::from_utf8(header.message).unwrap();
+    let (pid, us) = (header.pid, header.local_us);
+    let with = |time: LogTime| {
+        let mut p = parsed.clone();
+        match &mut p {
+            Parsed::Sample(s) => (s.time, s.host) = (time, Some("miq-1".into())),
+            Parsed::Event(e) => (e.time, e.host) = (time, Some("miq-1".into())),
+            _ => {}
+        }
+        p
+    };
+    let journal_message = format!(" INFO -- evm: {message}");
+    let json_message = if percent(rng, 20) {
+        serde_json::to_string(&journal_message.as_bytes()).unwrap()
+    } else {
+        serde_json::to_string(&journal_message).unwrap()
+    };
+    let json = format!(
+        r#"{{"__CURSOR":"s=1","__REALTIME_TIMESTAMP":"{us}","_PID":"{pid}","_HOSTNAME":"miq-1","MESSAGE":{json_message},"SYSLOG_IDENTIFIER":"evm"}}"#
+    );
+    let iso = format_utc_us(us);
+    let text = format!("{}+0000 miq-1 evm[{pid}]:{journal_message}", &iso[..26]);
+    let pod = format!(
+        r#"{{"@timestamp":"{}","hostname":"miq-1","pid":{pid},"tid":"1a4","service":"evm","level":"info","message":{}}}"#,
+        &iso[..26],
+        serde_json::to_string(message).unwrap()
+    );
+    vec![
+        (
+            Reader::JournalJson,
+            json.into_bytes(),
+            with(LogTime::Utc(us)),
+        ),
+        (
+            Reader::JournalText,
+            text.into_bytes(),
+            with(LogTime::Utc(us)),
+        ),
+        (
+            Reader::Container,
+            pod.into_bytes(),
+            with(LogTime::Local(us)),
+        ),
+    ]
+}
+
+#[test]
+fn every_reader_gives_the_records_of_the_message_it_frames() {
+    let mut rng = Rng::new(0x5eed_0f_e4e1_0e5);
+    let mut state = ReaderState::default();
+    for _ in 0..5_000 {
+        let generated = [
+            patch_line(&mut rng).0,
+            status_line(&mut rng).0,
+            exceeded_line(&mut rng).0,
+        ];
+        for line in generated {
+            let parsed = parse_line(line.as_bytes(), 1);
+            assert!(
+                matches!(parsed, Parsed::Sample(_) | Parsed::Event(_)),
+                "{line}"
+            );
+            for (reader, framed, expected) in envelopes(&line, &parsed, &mut rng) {
+                let got = reader.parse(&framed, 1, &mut state);
+                assert_eq!(
+                    got,
+                    expected,
+                    "{reader:?}: {}",
+                    String::from_utf8_lossy(&framed)
+                );
+            }
+        }
+    }
+}
+
+/// A JSON line followed by its message string as decoded (escapes undone).
+fn with_decoded_message(line: &[u8]) -> Vec<u8> {
+    let mut text = line.to_vec();
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(line) {
+        for key in ["MESSAGE", "message"] {
+            if let Some(serde_json::Value::String(message)) = fields.get(key) {
+                text.push(b'\n');
+                text.extend_from_slice(message.as_bytes());
+            }
+        }
+    }
+    text
+}
+
+#[test]
+fn mutated_envelopes_never_panic_and_return_only_what_they_say() {
+    let mut rng = Rng::new(0xa11_5a1d_d0_1e);
+    let mut state = ReaderState::default();
+    let mut outcomes = [0usize; 4];
+    for _ in 0..20_000 {
+        let line = match rng.below(3) {
+            0 => patch_line(&mut rng).0,
+            1 => status_line(&mut rng).0,
+            _ => exceeded_line(&mut rng).0,
+        };
+        let parsed = parse_line(line.as_bytes(), 1);
+        for (reader, mut framed, _) in envelopes(&line, &parsed, &mut rng) {
+            for _ in 0..1 + rng.below(4) {
+                mutate(&mut rng, &mut framed);
+            }
+            let got = reader.parse(&framed, 1, &mut state);
+            // A byte-array message cannot be checked against the line's text;
+            // a JSON string is checked as decoded, beside the line.
+            if memchr::memmem::find(&framed, b"\"MESSAGE\":[").is_none() {
+                let framed = with_decoded_message(&framed);
+                let form = match reader {
+                    Reader::JournalJson => Written::Micros,
+                    Reader::JournalText => Written::Offset,
+                    _ => Written::Iso,
+                };
+                assert_written_in(&framed, &got, form);
+            }
+            outcomes[match got {
+                Parsed::Sample(_) => 0,
+                Parsed::Event(_) => 1,
+                Parsed::Rejected(_) => 2,
+                Parsed::Ignored | Parsed::Truncated => 3,
+            }] += 1;
+        }
+    }
+    assert!(outcomes.iter().all(|&n| n > 20), "{outcomes:?}");
+}
+
+#[test]
+fn arbitrary_bytes_never_panic_in_any_reader() {
+    let mut rng = Rng::new(0xbad_b17e5);
+    let pieces: [&[u8]; 10] = [
+        b"{\"__REALTIME_TIMESTAMP\":\"",
+        b"\",\"MESSAGE\":[",
+        b"\",\"MESSAGE\":\" INFO -- evm: MIQ(A#b) ",
+        b"{\"@timestamp\":\"2023-08-31T10:12:13",
+        b"Jun 17 16:16:44.123456 miq evm[",
+        b"2023-06-17T12:16:44.123456-04:00 miq evm[12]:  INFO -- evm: ",
+        b"Memory Info XXXX (nil) => {Live: 1",
+        b"Process Info: Memory Usage [",
+        b"\\u0000\\",
+        b"]: ",
+    ];
+    let mut state = ReaderState::default();
+    for _ in 0..40_000 {
+        let mut line = Vec::new();
+        for _ in 0..rng.below(10) {
+            match rng.below(3) {
+                0 => {
+                    let piece: &&[u8] = rng.pick(&pieces);
+                    line.extend_from_slice(piece)
+                }
+                _ => line.extend((0..rng.below(12)).map(|_| rng.next_u64() as u8)),
+            }
+        }
+        for reader in [
+            Reader::Classic,
+            Reader::JournalJson,
+            Reader::JournalText,
+            Reader::Container,
+        ] {
+            let got = reader.parse(&line, 1, &mut state);
+            let form = match reader {
+                Reader::JournalJson => Written::Micros,
+                Reader::JournalText => Written::Offset,
+                _ => Written::Iso,
+            };
+            if memchr::memmem::find(&line, b"\"MESSAGE\":[").is_none() {
+                assert_written_in(&with_decoded_message(&line), &got, form);
+            }
+        }
     }
 }

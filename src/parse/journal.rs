@@ -164,6 +164,9 @@ fn stamp(line: &[u8]) -> Option<(Stamp, usize)> {
         } else {
             (digits(rest.get(0..2)?)?, digits(rest.get(2..4)?)?, 4)
         };
+        if hours > 14 || minutes > 59 {
+            return None;
+        }
         let offset_us = sign * (hours as i64 * 3600 + minutes as i64 * 60) * 1_000_000;
         return Some((Stamp::Utc(local_us - offset_us), used + 1 + zone_len));
     }
