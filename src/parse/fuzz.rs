@@ -546,7 +546,7 @@ fn envelopes(line: &str, parsed: &Parsed, rng: &mut Rng) -> Vec<(Reader, Vec<u8>
 
 #[test]
 fn every_reader_gives_the_records_of_the_message_it_frames() {
-    let mut rng = Rng::new(0x5eed_0f_e4e1_0e5);
+    let mut rng = Rng::new(0x0005_eed0_fe4e_10e5);
     let mut state = ReaderState::default();
     for _ in 0..5_000 {
         let generated = [
@@ -589,7 +589,7 @@ fn with_decoded_message(line: &[u8]) -> Vec<u8> {
 
 #[test]
 fn mutated_envelopes_never_panic_and_return_only_what_they_say() {
-    let mut rng = Rng::new(0xa11_5a1d_d0_1e);
+    let mut rng = Rng::new(0x0a11_5a1d_d01e);
     let mut state = ReaderState::default();
     let mut outcomes = [0usize; 4];
     for _ in 0..20_000 {
@@ -628,7 +628,7 @@ fn mutated_envelopes_never_panic_and_return_only_what_they_say() {
 
 #[test]
 fn arbitrary_bytes_never_panic_in_any_reader() {
-    let mut rng = Rng::new(0xbad_b17e5);
+    let mut rng = Rng::new(0x0bad_b17e5_u64);
     let pieces: [&[u8]; 10] = [
         b"{\"__REALTIME_TIMESTAMP\":\"",
         b"\",\"MESSAGE\":[",
