@@ -440,10 +440,11 @@ module MiqMemlog
   end
 
   # ManageIQ's logger adds its own header (local time, progname evm) to $log lines.
+  # A copy: some of its formatters change the string they get (force_encoding).
   def self.log_line(severity, message)
     logger = $log || (defined?(::Rails) && ::Rails.respond_to?(:logger) && ::Rails.logger)
     raise ArgumentError, "sink log: neither $log nor Rails.logger is set" unless logger
-    logger.public_send(SEVERITIES.fetch(severity)[3], message)
+    logger.public_send(SEVERITIES.fetch(severity)[3], message.dup)
   end
 
   # Shaped like ManageIQ's container logger (manageiq-loggers), service miq_memlog.
