@@ -273,10 +273,11 @@ module MiqMemlog
 
   def self.summarize(msg, attributes)
     return "nil" if msg.nil?
-    return msg[0, SUMMARY_VALUE_MAX].inspect if msg.is_a?(String)
+    return render_value(msg) if msg.is_a?(String)
     parts = attributes.map { |name, value| " #{name}: #{render_value(value)}" }
     text = "#<#{class_label(msg)}#{parts.join(",")}>"
-    text.length > SUMMARY_MAX ? text[0, SUMMARY_MAX - 4] + "...>" : text
+    return text if text.bytesize <= SUMMARY_MAX
+    text.byteslice(0, SUMMARY_MAX - 4).scrub("") + "...>"
   end
 
   # Scalars as inspect, strings cut first; any other object by class only: its inspect
@@ -372,11 +373,12 @@ module MiqMemlog
     message = "MIQ(#{origin_name}) #{text}"
     time = Time.now.utc
     sinks = settings ? settings.sinks : ["log"]
-    written = sinks.count { |sink| write_quietly(sink, settings, :warn, time, message) }
-    written += 1 if written.zero? && write_quietly("log", settings, :warn, time, message)
-    warn(classic_line(:warn, time, message)) if written.zero?
-    notify(:disabled, :time => time, :pid => st.pid, :origin => origin_name,
-                      :runner => origin_name.split("#").first, :message => message, :reason => reason)
+    delivered = sinks.count { |sink| write_quietly(sink, settings, :warn, time, message) } > 0 ||
+                write_quietly("log", settings, :warn, time, message)
+    warn(classic_line(:warn, time, message)) unless delivered
+    runner_name = origin_name.end_with?("#deliver_message") ? origin_name.split("#").first : nil
+    notify(:disabled, :time => time, :pid => st.pid, :origin => origin_name, :runner => runner_name,
+                      :message => message, :reason => reason)
   rescue *ABSORBED
     nil
   end

@@ -79,6 +79,17 @@ class FailuresTest < Minitest::Test
     assert_equal [1, 2], samples.map(&:msgs), "a failed delivery is measured and counted too"
   end
 
+  def test_a_failing_delivery_keeps_its_exception_when_sampling_fails_too
+    error = ArgumentError.new("bad target")
+    MiqQueue.work["fail"] = proc { @deliveries += 1; raise error }
+    MiqMemlog.proc_dir = "/nonexistent-proc"
+    raised = assert_raises(ArgumentError) { MiqGenericWorker::Runner.new.deliver_message(queue_message(method_name: "fail")) }
+    assert_same error, raised
+    assert_nil raised.cause
+    assert_equal 1, @deliveries
+    assert_equal 1, messages_matching(/disabled: Errno::ENOENT/).size
+  end
+
   def test_signals_and_exits_are_not_absorbed
     MiqQueue.work["exit"] = proc { @deliveries += 1; raise SystemExit }
     assert_raises(SystemExit) { MiqGenericWorker::Runner.new.deliver_message(queue_message(method_name: "exit")) }

@@ -37,6 +37,12 @@ class SummaryTest < Minitest::Test
     assert_equal 1024, summary.length
     assert summary.end_with?("...>"), summary[-20..-1]
     assert summary.start_with?('#<SummaryTest::Everything id: "idididid')
+
+    wide = Everything.new(*MiqMemlog::SUMMARY_ATTRIBUTES.map { "\u00e9" * 300 })
+    summary = MiqMemlog.summarize(wide, MiqMemlog.message_attributes(wide))
+    assert_operator summary.bytesize, :<=, 1024, "1 KB, counted in bytes"
+    assert summary.valid_encoding?, "not cut inside a character"
+    assert summary.end_with?("...>")
   end
 
   def test_secrets_in_args_and_data_are_never_written_to_any_sink
