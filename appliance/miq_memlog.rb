@@ -24,7 +24,8 @@
 # once as "miq_memlog disabled: <class>: <message>" and turns it off for that
 # process.
 #
-# Environment (read by each process when it delivers its first message):
+# Environment (MIQ_MEMLOG when the file loads; the others are checked at boot, then read
+# by each process when it delivers its first message):
 #   MIQ_MEMLOG=1              enables; anything else leaves this file inert
 #   MIQ_MEMLOG_WORKERS        regex matched against the runner class name, e.g.
 #                             "MiqGenericWorker::Runner" (default "." = all queue workers)

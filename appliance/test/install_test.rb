@@ -41,6 +41,15 @@ class InstallTest < Minitest::Test
     end
   end
 
+  def test_an_invalid_setting_is_reported_at_boot_and_nothing_is_prepended
+    report = probe("MIQ_MEMLOG" => "1", "MIQ_MEMLOG_SINKS" => "file,syslog", "PROBE_PREPARES" => "2")
+    assert_equal 0, report["hooks"]
+    assert_equal [" WARN -- evm: MIQ(MiqMemlog.install) miq_memlog disabled: ArgumentError: MIQ_MEMLOG_SINKS: " \
+                  "unknown sink \"syslog\" (known: file, log, stdout)"],
+                 report["log"].lines.map { |line| line.chomp[/ WARN -- .*/] }
+    assert_equal "", memlog_text
+  end
+
   def test_a_release_without_the_queue_runner_logs_one_disabled_line
     report = probe("MIQ_MEMLOG" => "1", "PROBE_WORKERS" => "0", "PROBE_PREPARES" => "2")
     assert_equal 1, report["to_prepare_blocks"]
