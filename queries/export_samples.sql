@@ -1,6 +1,7 @@
--- The samples `export --format csv` writes: one row per selected sample, ordered by host, pid, time, source.
+-- The samples `export --format csv` writes: one row per selected sample, ordered by host, pid, time, source
+-- (the last four columns, the enrichment's, with --wide only).
 -- Parameters: the selection: :host (text), :worker (regex on the worker type), :pids (JSON array of integers),
--- :from_us, :to_us (UTC µs, inclusive), :source ('patch' or 'status'); NULL means no restriction.
+-- :from_us, :to_us (UTC µs, inclusive), :source ('patch', 'status' or 'memlog'); NULL means no restriction.
 WITH chosen AS MATERIALIZED (
     -- Processes first: the worker regex runs once per process, not per sample.
     SELECT p.id, p.host, p.pid, p.worker
@@ -11,7 +12,8 @@ WITH chosen AS MATERIALIZED (
 )
 SELECT s.ts_us, p.host, p.pid, p.worker, s.source,
        s.rss_bytes, s.pss_bytes, s.uss_bytes, s.vsz_bytes, s.live_slots, s.old_objects,
-       s.msg_id, s.msg_class, s.msg_method
+       s.msg_id, s.msg_class, s.msg_method,
+       s.swap_bytes, s.gc_ms, s.msg_ms, s.msgs
 FROM chosen p
 JOIN sample s ON s.process_id = p.id
 WHERE (:from_us IS NULL OR s.ts_us >= :from_us)

@@ -13,11 +13,11 @@ WITH life AS (
       AND (:pids IS NULL OR p.pid IN (SELECT value FROM json_each(:pids)))
 )
 SELECT l.id, l.host, l.pid, l.worker,
-       (SELECT COUNT(*) FROM event e
-        WHERE e.host = l.host AND e.pid = l.pid AND e.kind = 'dump'
-          AND e.ts_us >= l.first_us AND (l.next_us IS NULL OR e.ts_us < l.next_us)
-          AND (:from_us IS NULL OR e.ts_us >= :from_us)
-          AND (:to_us IS NULL OR e.ts_us <= :to_us)) AS dumps,
+       (SELECT COUNT(*) FROM dump d
+        WHERE d.host = l.host AND d.pid = l.pid
+          AND d.ts_us >= l.first_us AND (l.next_us IS NULL OR d.ts_us < l.next_us)
+          AND (:from_us IS NULL OR d.ts_us >= :from_us)
+          AND (:to_us IS NULL OR d.ts_us <= :to_us)) AS dumps,
        (SELECT COUNT(*) FROM event e
         WHERE e.host = l.host AND e.pid = l.pid AND e.kind IN ('memory_exceeded', 'server_memory_exceeded')
           AND e.ts_us >= l.first_us AND (l.next_us IS NULL OR e.ts_us < l.next_us)

@@ -1,6 +1,6 @@
 -- The samples of one process in time order, as the leak report fits them.
 -- Parameters: :process_id (integer, process.id), :from_us, :to_us (UTC µs, inclusive,
--- NULL for open), :source ('patch' or 'status', NULL for both).
+-- NULL for open), :source ('patch', 'status' or 'memlog', NULL for all).
 SELECT ts_us, source, rss_bytes, pss_bytes, live_slots, old_objects,
        msg_id, msg_class, msg_method
 FROM sample

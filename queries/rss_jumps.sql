@@ -1,4 +1,5 @@
--- Queue messages followed by the largest RSS jumps: for patched samples (logged right after a
+-- Queue messages followed by the largest RSS jumps: for per-message samples (patched or the
+-- enrichment's, logged right after a
 -- worker delivered a queue message), RSS minus the RSS of the same process's previous patched
 -- sample, largest first, with the message that was delivered in between.
 -- Parameters: :host (text, NULL for every host), :worker (regex on the worker type, NULL for all),
@@ -7,7 +8,7 @@ WITH steps AS (
     SELECT p.host, p.pid, p.worker, s.ts_us, s.msg_id, s.msg_class, s.msg_method, s.rss_bytes,
            s.rss_bytes - LAG(s.rss_bytes) OVER (PARTITION BY s.process_id ORDER BY s.ts_us) AS rss_jump
     FROM sample s JOIN process p ON p.id = s.process_id
-    WHERE s.source = 'patch'
+    WHERE s.source IN ('patch', 'memlog')
       AND (:host IS NULL OR p.host = :host)
       AND (:worker IS NULL OR regexp(:worker, p.worker) OR regexp(:worker, p.worker || '::Runner'))
 )

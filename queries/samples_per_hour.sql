@@ -2,7 +2,8 @@
 -- Parameters: :host (text, NULL for every host), :worker (regex on the worker type, NULL for all).
 SELECT p.worker,
        strftime('%Y-%m-%dT%H:00Z', s.ts_us / 1000000, 'unixepoch') AS hour,
-       SUM(s.source = 'patch') AS patch, SUM(s.source = 'status') AS status, COUNT(*) AS samples
+       SUM(s.source = 'patch') AS patch, SUM(s.source = 'status') AS status,
+       SUM(s.source = 'memlog') AS memlog, COUNT(*) AS samples
 FROM sample s JOIN process p ON p.id = s.process_id
 WHERE (:host IS NULL OR p.host = :host)
   AND (:worker IS NULL OR regexp(:worker, p.worker) OR regexp(:worker, p.worker || '::Runner'))

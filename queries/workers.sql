@@ -1,6 +1,6 @@
 -- Each worker type with the hosts it ran on, its process count, samples, and first and last sample time (UTC µs).
 -- Parameters: :host (text), :worker (regex on the worker type), :pids (JSON array of integers),
--- :from_us, :to_us (UTC µs, inclusive), :source ('patch' or 'status'); NULL means no restriction.
+-- :from_us, :to_us (UTC µs, inclusive), :source ('patch', 'status' or 'memlog'); NULL means no restriction.
 WITH chosen AS MATERIALIZED (
     -- Processes first: the worker regex runs once per process, not per sample.
     SELECT p.id, p.host, p.worker

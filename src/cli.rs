@@ -58,4 +58,8 @@ pub enum Command {
     Completions(cmd::completions::Args),
     /// Write synthetic appliance logs with a known truth (for tests and benchmarks).
     Generate(cmd::generate::Args),
+    /// Print the appliance enrichment (miq_memlog.rb) and how to install it.
+    Appliance(cmd::appliance::Args),
+    /// Whether the logs carry per-message samples, with which settings, and what is missing.
+    Check(cmd::check::Args),
 }

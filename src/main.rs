@@ -20,6 +20,8 @@ fn main() -> ExitCode {
         cli::Command::Query(args) => cmd::query::run(&cli.db, args),
         cli::Command::Completions(args) => cmd::completions::run(args),
         cli::Command::Generate(args) => cmd::generate::run(args),
+        cli::Command::Appliance(args) => cmd::appliance::run(args),
+        cli::Command::Check(args) => cmd::check::run(&cli.db, args),
     };
     match result {
         Ok(code) => code,

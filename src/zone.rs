@@ -372,6 +372,9 @@ pub enum Clock {
     Appliance,
     /// A container: UTC unless its image set a zone.
     Container,
+    /// None: every time of the file carries its zone (journald's, the
+    /// enrichment's UTC lines), so no zone is decided.
+    Zoned,
 }
 
 fn fixed(zone: Zone, inferred: bool, note: String, warnings: Vec<String>) -> ZoneDecision {
@@ -404,6 +407,14 @@ fn lines_text(lines: &[u64]) -> String {
 /// warning; offsets that disagree in any other way are a warning naming the
 /// lines, and the offset most heartbeats agree on is taken for the whole file.
 pub fn decide(choice: ZoneChoice, beats: &Heartbeats, clock: Clock) -> ZoneDecision {
+    if clock == Clock::Zoned {
+        return fixed(
+            UTC,
+            false,
+            "UTC (no local times in the file)".to_string(),
+            Vec::new(),
+        );
+    }
     let zone = match choice {
         ZoneChoice::Given(zone) => {
             return fixed(zone, false, format!("{zone} (given)"), Vec::new())
@@ -418,7 +429,9 @@ pub fn decide(choice: ZoneChoice, beats: &Heartbeats, clock: Clock) -> ZoneDecis
                 "UTC (no heartbeats: assumed)".to_string(),
                 vec!["no Last Heartbeat to infer the zone from; times taken as UTC (set --tz to change)".to_string()],
             ),
-            Clock::Container => fixed(UTC, false, "UTC (container clock: assumed)".to_string(), Vec::new()),
+            Clock::Container | Clock::Zoned => {
+                fixed(UTC, false, "UTC (container clock: assumed)".to_string(), Vec::new())
+            }
         };
     };
     let total = beats.total();

@@ -143,7 +143,7 @@ fn every_generated_sample_is_stored_under_its_process() {
 
     let events = sqlite(
         &db,
-        "SELECT kind, COUNT(*) FROM event GROUP BY kind ORDER BY kind",
+        "SELECT kind, COUNT(*) FROM events GROUP BY kind ORDER BY kind",
     );
     assert_eq!(
         events,

@@ -988,15 +988,12 @@ fn latest_migration() -> u32 {
         .unwrap()
 }
 
-#[test]
-fn a_version_1_database_is_migrated_forward_with_its_data() {
-    // fixtures/db/v1.sql is `sqlite3 .dump` of a database written by miq-memlog
-    // at schema version 1 (trip1/appliance-a ingested as appliance-a).
-    let tmp = TempDir::new().unwrap();
-    let db = tmp.path().join("m.db");
-    let dump = fs::read_to_string(format!("{FIXTURES}/db/v1.sql")).unwrap();
+/// Loads `fixtures/db/<name>.sql` (`sqlite3 .dump` of a database written at
+/// an older schema version) with the sqlite3 shell into a new database.
+fn load_dump(name: &str, db: &Path) {
+    let dump = fs::read_to_string(format!("{FIXTURES}/db/{name}.sql")).unwrap();
     let mut shell = Command::new("sqlite3")
-        .arg(&db)
+        .arg(db)
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
@@ -1007,9 +1004,17 @@ fn a_version_1_database_is_migrated_forward_with_its_data() {
         .write_all(dump.as_bytes())
         .unwrap();
     assert!(shell.wait().unwrap().success());
+}
+
+/// An old database migrates forward on first use with its data: the same
+/// export, its files still known, new ones added.
+fn migrates_forward(name: &str, version: &str) -> PathBuf {
+    let tmp = TempDir::new().unwrap().keep();
+    let db = tmp.join("m.db");
+    load_dump(name, &db);
     assert_eq!(
         sql(&db, "SELECT MAX(version) FROM refinery_schema_history"),
-        "1"
+        version
     );
 
     let out = run(miq(&db).args(["export", "--format", "csv"]));
@@ -1021,11 +1026,6 @@ fn a_version_1_database_is_migrated_forward_with_its_data() {
     assert_eq!(
         sql(&db, "SELECT MAX(version) FROM refinery_schema_history"),
         latest_migration().to_string()
-    );
-    // Files ingested before formats were recorded were all classic logs.
-    assert_eq!(
-        sql(&db, "SELECT group_concat(DISTINCT format) FROM source_file"),
-        "classic"
     );
     // The files it knew are still known: the same file is skipped, a new one added.
     let out = run(miq(&db)
@@ -1044,6 +1044,49 @@ fn a_version_1_database_is_migrated_forward_with_its_data() {
         stdout(&out)
     );
     assert_integrity(&db);
+    db
+}
+
+#[test]
+fn a_version_1_database_is_migrated_forward_with_its_data() {
+    // fixtures/db/v1.sql: trip1/appliance-a ingested as appliance-a at schema version 1.
+    let db = migrates_forward("v1", "1");
+    // Files ingested before formats were recorded were all classic logs.
+    assert_eq!(
+        sql(&db, "SELECT group_concat(DISTINCT format) FROM source_file"),
+        "classic"
+    );
+    let _ = fs::remove_dir_all(db.parent().unwrap());
+}
+
+#[test]
+fn a_version_3_database_is_migrated_forward_with_its_data() {
+    // fixtures/db/v3.sql: trip1/appliance-a and appliance-a/tmp ingested as appliance-a
+    // at schema version 3 (before the enrichment's samples had columns of their own).
+    let db = migrates_forward("v3", "3");
+    assert_eq!(sql(&db, "SELECT COUNT(*) FROM dump"), "5");
+    assert_eq!(
+        sql(&db, "SELECT COUNT(*) FROM events WHERE kind = 'dump'"),
+        "5"
+    );
+    assert_eq!(
+        sql(
+            &db,
+            "SELECT COUNT(*), COUNT(swap), COUNT(msgs) FROM samples"
+        ),
+        "479|0|0"
+    );
+    // The dumps it knew are known: ingested again, nothing is new.
+    let out = run(miq(&db)
+        .args(["ingest", "--host", "appliance-a"])
+        .arg(format!("{FIXTURES}/appliance-a/tmp")));
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("5 heap dumps (0 new)"),
+        "{}",
+        stdout(&out)
+    );
+    let _ = fs::remove_dir_all(db.parent().unwrap());
 }
 
 // ---------------------------------------------------------------- SQL safety

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Sample, SampleKind};
+use super::Sample;
 
 /// The kind of the message a patched sample names: `class_name.method_name`,
 /// `nil` for either part the message does not give, and `nil` alone for no
@@ -32,10 +32,7 @@ pub struct MessageDelta {
 /// process, given that process's samples in time order (status samples are
 /// skipped: they name no message).
 pub fn message_deltas(samples: &[Sample]) -> Vec<MessageDelta> {
-    let patched: Vec<&Sample> = samples
-        .iter()
-        .filter(|s| s.source == SampleKind::Patch)
-        .collect();
+    let patched: Vec<&Sample> = samples.iter().filter(|s| s.source.per_message()).collect();
     patched
         .windows(2)
         .map(|pair| {
@@ -190,6 +187,7 @@ impl MessageTally {
 mod tests {
     use super::*;
     use crate::analysis::synthetic::{patched, rss_sample, Noise, T0_US};
+    use crate::parse::SampleKind;
 
     const MB: i64 = 1 << 20;
     const KINDS: [Option<(&str, &str)>; 4] = [

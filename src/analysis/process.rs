@@ -3,7 +3,7 @@
 
 use super::fit::{theil_sen, Fit};
 use super::verdict::{self, judge, worker_verdict, Verdict};
-use super::{Sample, SampleKind, BYTES_PER_MB, US_PER_HOUR};
+use super::{Sample, BYTES_PER_MB, US_PER_HOUR};
 
 /// What the log says about a process besides its samples.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -64,7 +64,7 @@ pub fn analyse(samples: &[Sample], facts: ProcessFacts) -> Option<ProcessReport>
     let series = |value: &dyn Fn(&Sample) -> Option<i64>, scale: f64, patched_only: bool| {
         samples
             .iter()
-            .filter(|s| !patched_only || s.source == SampleKind::Patch)
+            .filter(|s| !patched_only || s.source.per_message())
             .filter_map(|s| value(s).map(|v| (hours_of(s), v as f64 / scale)))
             .collect::<Vec<_>>()
     };

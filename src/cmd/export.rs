@@ -14,7 +14,8 @@ use crate::store::{Access, Selection, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
-    /// One row per sample: time,host,pid,worker,source,rss,pss,uss,vsz,live,old,msg_id,msg_class,msg_method.
+    /// One row per sample: time,host,pid,worker,source,rss,pss,uss,vsz,live,old,msg_id,msg_class,msg_method
+    /// (and swap,gc_ms,msg_ms,msgs with --wide).
     Csv,
     /// Per process <name>.data (TIME PSS RSS Live Old), <name>.impulses (heap dumps)
     /// and <name>.gp (a gnuplot script drawing them to <name>.png).
@@ -38,6 +39,11 @@ pub struct Args {
     /// the verdict). The `.data` and `.impulses` files are the same either way.
     #[arg(long)]
     pub trend: bool,
+    /// csv: also the columns only the appliance enrichment fills: swap (bytes),
+    /// gc_ms (its forced GC), msg_ms (the message's delivery), msgs (messages
+    /// the process had delivered).
+    #[arg(long)]
+    pub wide: bool,
 }
 
 pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
@@ -47,7 +53,10 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
         ExportFormat::Csv if args.trend => {
             bail!("--trend draws lines in gnuplot scripts: use it with --format gnuplot")
         }
-        ExportFormat::Csv => export_csv(&store, &selection, args.out.as_deref()),
+        ExportFormat::Csv => export_csv(&store, &selection, args.out.as_deref(), args.wide),
+        ExportFormat::Gnuplot if args.wide => {
+            bail!("--wide adds CSV columns: use it with --format csv")
+        }
         ExportFormat::Gnuplot => {
             let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("output"));
             export_gnuplot(&store, &selection, &args.select, &dir, args.trend)
@@ -55,9 +64,14 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
     }
 }
 
-fn export_csv(store: &Store, selection: &Selection, out: Option<&Path>) -> Result<ExitCode> {
+fn export_csv(
+    store: &Store,
+    selection: &Selection,
+    out: Option<&Path>,
+    wide: bool,
+) -> Result<ExitCode> {
     let write_csv = |out: &mut dyn Write| -> Result<()> {
-        let mut csv = SampleCsv::new(out)?;
+        let mut csv = SampleCsv::new(out, wide)?;
         store.for_each_sample(selection, |row| csv.write_row(row))?;
         csv.finish()
     };

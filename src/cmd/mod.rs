@@ -1,5 +1,7 @@
 //! One file per subcommand: arguments in, store calls, writers out.
 
+pub mod appliance;
+pub mod check;
 pub mod completions;
 pub mod events;
 pub mod export;

@@ -18,6 +18,8 @@ pub enum SourceArg {
     Patch,
     /// Stock `log_status` samples only.
     Status,
+    /// The appliance enrichment's samples only.
+    Memlog,
     /// Both.
     All,
 }
@@ -99,6 +101,7 @@ impl Selectors {
         let source = match self.source {
             Some(SourceArg::Patch) => Some(SampleKind::Patch),
             Some(SourceArg::Status) => Some(SampleKind::Status),
+            Some(SourceArg::Memlog) => Some(SampleKind::Memlog),
             Some(SourceArg::All) | None => None,
         };
         Ok(Selection {

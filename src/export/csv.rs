@@ -8,7 +8,7 @@ use rusqlite::Row;
 
 use crate::parse::time::push_utc_us;
 
-pub const SAMPLE_HEADER: [&str; 14] = [
+pub const SAMPLE_HEADER: [&str; 18] = [
     "time",
     "host",
     "pid",
@@ -23,7 +23,14 @@ pub const SAMPLE_HEADER: [&str; 14] = [
     "msg_id",
     "msg_class",
     "msg_method",
+    "swap",
+    "gc_ms",
+    "msg_ms",
+    "msgs",
 ];
+
+/// The columns written without `--wide`: the CSV contract of every release.
+pub const NARROW_COLUMNS: usize = 14;
 
 /// Streams sample rows (in the column order of `queries/export_samples.sql`) as CSV.
 pub struct SampleCsv<W: Write> {
@@ -32,12 +39,18 @@ pub struct SampleCsv<W: Write> {
 }
 
 impl<W: Write> SampleCsv<W> {
-    pub fn new(out: W) -> Result<SampleCsv<W>> {
+    /// With `wide`, the enrichment's columns (swap, gc_ms, msg_ms, msgs) too.
+    pub fn new(out: W, wide: bool) -> Result<SampleCsv<W>> {
         let mut out = ::csv::Writer::from_writer(out);
-        out.write_record(SAMPLE_HEADER)?;
+        let width = if wide {
+            SAMPLE_HEADER.len()
+        } else {
+            NARROW_COLUMNS
+        };
+        out.write_record(&SAMPLE_HEADER[..width])?;
         Ok(SampleCsv {
             out,
-            fields: vec![Vec::new(); SAMPLE_HEADER.len()],
+            fields: vec![Vec::new(); width],
         })
     }
 

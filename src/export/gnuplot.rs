@@ -377,6 +377,7 @@ mod tests {
             first_us: report.start_us,
             last_us: report.end_us,
             patch_samples: 0,
+            memlog_samples: 0,
             status_samples: samples.len() as i64,
             dumps: 0,
             restarts: 0,

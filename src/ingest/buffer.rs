@@ -94,7 +94,7 @@ mod tests {
                         kind: [
                             EventKind::MemoryExceeded,
                             EventKind::WorkerStarted,
-                            EventKind::Dump,
+                            EventKind::ServerMemoryExceeded,
                         ][i % 3],
                         usage_bytes: (i % 3 == 0).then_some(i64 << 20),
                         limit_bytes: Some(i64::MAX - i64),
@@ -123,6 +123,10 @@ mod tests {
                         msg_class: (i % 6 != 0).then(|| format!("C{}", i % 9)),
                         msg_method: (i % 3 != 0).then(|| "perf_process".to_string()),
                         heartbeat_utc_us: (i % 10 == 0).then_some(-5),
+                        swap_bytes: (i % 7 == 2).then_some(4096),
+                        gc_ms: Some(i64 % 13),
+                        msg_ms: None,
+                        msgs: (i % 2 == 0).then_some(i64),
                     })
                 }
             })

@@ -130,6 +130,8 @@ struct ReadLog {
     rejected: u64,
     /// Lines cut by ManageIQ's message limit before their values.
     cut: u64,
+    /// Records whose time is the machine's wall clock (no zone in the line).
+    local_records: u64,
     /// The first year-less line's year, and how it was chosen.
     years: Option<(i64, YearStart)>,
     shown_rejects: Vec<Reject>,
@@ -237,6 +239,7 @@ fn read_file(
     let named = options.hosts.named(file);
     let mut first_host: Option<String> = None;
     let mut cut = 0u64;
+    let mut local_records = 0u64;
     let mut records = RecordBuffer::default();
     let mut heartbeats = Heartbeats::default();
     let mut rejected = 0u64;
@@ -264,6 +267,7 @@ fn read_file(
                 Record::Sample(sample)
             }
             Parsed::Event(event) => Record::Event(event),
+            Parsed::Enrichment(said) => Record::Enrichment(said),
             Parsed::Rejected(reason) => {
                 if let Candidate::Line { line_no, .. } = candidate {
                     reject(line_no, reason);
@@ -276,6 +280,7 @@ fn read_file(
             }
             Parsed::Ignored => return,
         };
+        local_records += matches!(record.time(), LogTime::Local(_)) as u64;
         let host = record.host_mut();
         if first_host.is_none() {
             first_host = host.clone();
@@ -302,6 +307,7 @@ fn read_file(
         torn_last_line: stats.torn_last_line,
         rejected,
         cut,
+        local_records,
         years: state.years.first_year(),
         shown_rejects,
         heartbeats,
@@ -389,6 +395,7 @@ fn store_log(
 ) -> Result<FileReport> {
     let path = file.shown();
     let clock = match log.format {
+        _ if log.local_records == 0 && log.heartbeats.total() == 0 => Clock::Zoned,
         Format::ContainerJson => Clock::Container,
         _ => Clock::Appliance,
     };
@@ -418,6 +425,7 @@ fn store_log(
             match record {
                 Record::Sample(s) => writer.sample(s, utc_us),
                 Record::Event(e) => writer.event(e, utc_us),
+                Record::Enrichment(n) => writer.enrichment(n, utc_us),
             }
         })?;
         Ok(FileOutcome::Ingested(writer.commit()?))

@@ -295,6 +295,10 @@ fn assert_written_in(line: &[u8], parsed: &Parsed, time_form: Written) {
         }
         Parsed::Rejected(reason) => assert!(!reason.is_empty()),
         Parsed::Truncated => assert!(line.len() >= 8 * 1024, "cut before 8 KB: {text:?}"),
+        Parsed::Enrichment(n) => {
+            time(n.time.us());
+            holds("pid", n.pid.to_string());
+        }
         Parsed::Ignored => {}
     }
 }
@@ -373,7 +377,7 @@ fn mutated_real_lines_never_panic_and_return_only_what_they_say() {
         assert_found_in(&line, &parsed);
         outcomes[match parsed {
             Parsed::Sample(_) => 0,
-            Parsed::Event(_) => 1,
+            Parsed::Event(_) | Parsed::Enrichment(_) => 1,
             Parsed::Rejected(_) => 2,
             Parsed::Ignored | Parsed::Truncated => 3,
         }] += 1;
@@ -617,7 +621,7 @@ fn mutated_envelopes_never_panic_and_return_only_what_they_say() {
             }
             outcomes[match got {
                 Parsed::Sample(_) => 0,
-                Parsed::Event(_) => 1,
+                Parsed::Event(_) | Parsed::Enrichment(_) => 1,
                 Parsed::Rejected(_) => 2,
                 Parsed::Ignored | Parsed::Truncated => 3,
             }] += 1;

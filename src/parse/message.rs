@@ -6,7 +6,10 @@
 use memchr::{memchr, memmem, memrchr};
 
 use super::time::parse_datetime;
-use super::{worker_type, Event, EventKind, LogTime, Parsed, Sample, SampleKind};
+use super::{
+    worker_type, Enrichment, EnrichmentKind, EnrichmentSettings, Event, EventKind, LogTime, Parsed,
+    Sample, SampleKind,
+};
 
 const MEMORY_INFO: &[u8] = b"Memory Info XXXX";
 const PROCESS_INFO_WORKER: &[u8] = b"Process Info:";
@@ -15,10 +18,12 @@ const EXCEEDED: &[u8] = b"exceeded limit [";
 const SERVER_EXCEEDED: &[u8] = b"exceeded limit: [";
 const STARTED: &[u8] = b"Worker started:";
 const RUNNER_STARTED: &[u8] = b"::Runner started. ID [";
+/// The appliance enrichment's lines about itself: `miq_memlog started: ...`.
+const MEMLOG: &[u8] = b"miq_memlog ";
 
 /// The literals that make a line a candidate; the scanner's prefilter searches
 /// for these and nothing else. Each stored shape holds one.
-pub const TRIGGERS: [&[u8]; 7] = [
+pub const TRIGGERS: [&[u8]; 8] = [
     MEMORY_INFO,
     PROCESS_INFO_WORKER,
     PROCESS_INFO_SERVER,
@@ -26,19 +31,21 @@ pub const TRIGGERS: [&[u8]; 7] = [
     SERVER_EXCEEDED,
     STARTED,
     RUNNER_STARTED,
+    MEMLOG,
 ];
 
 /// Short pieces of the triggers whose first bytes are rare in logs: every trigger
 /// holds one, so a line without any of them holds no trigger. The scanner's SIMD
 /// search fingerprints the first bytes of each piece; `Memory`, `Process` or
 /// `Worker` would match half the noise (`ManageIQ::Providers`, `MiqWorker`).
-pub const PREFILTER: [&[u8]; 6] = [
+pub const PREFILTER: [&[u8]; 7] = [
     b"XXXX",
     b"fo:",
     b"limit [",
     b"limit: [",
     b"rted:",
     b"rted. ID",
+    b"_memlog ",
 ];
 
 /// ManageIQ's message cut: 8 KB from Lasker on (1 MB before), the cut text
@@ -161,6 +168,8 @@ pub fn parse(meta: &LineMeta, message: &[u8]) -> Parsed {
         server_exceeded_event(meta, rest).map(|e| Some(Parsed::Event(e)))
     } else if rest.starts_with(STARTED) {
         started_event(meta, &p).map(|e| e.map(Parsed::Event))
+    } else if let Some(said) = rest.strip_prefix(MEMLOG) {
+        enrichment(meta, &p, said).map(|e| e.map(Parsed::Enrichment))
     } else {
         return Parsed::Ignored;
     };
@@ -200,10 +209,25 @@ fn patch_sample(
             b"RSS" => &mut sample.rss_bytes,
             b"PSS" => &mut sample.pss_bytes,
             b"USS" => &mut sample.uss_bytes,
+            b"Swap" => &mut sample.swap_bytes,
+            b"GCms" => &mut sample.gc_ms,
+            b"Ms" => &mut sample.msg_ms,
+            b"Msgs" => &mut sample.msgs,
+            // The enrichment's line format: its memory is in true bytes.
+            b"Memlog" => {
+                parse_count(&pair[colon + 1..])?;
+                sample.kind = SampleKind::Memlog;
+                continue;
+            }
             _ => continue,
         };
         *slot = Some(parse_count(&pair[colon + 1..])?);
-        known += 1;
+        if matches!(
+            pair[..colon].trim_ascii(),
+            b"Live" | b"Old" | b"RSS" | b"PSS"
+        ) {
+            known += 1;
+        }
     }
     if known == 0 {
         return Err("no Live, Old, RSS or PSS value");
@@ -294,6 +318,149 @@ fn queue_field(field: &[u8], found: &mut QueueMessage) {
         b"class_name" => found.class_name = quoted(),
         b"method_name" => found.method_name = quoted(),
         _ => {}
+    }
+}
+
+/// The enrichment's lines about itself, after `miq_memlog `:
+/// `started: version 1, ruby 3.1.2, pid 1234, settings {workers: ".", every: 1, ...}`,
+/// `dump: file NAME, bytes N, ms N`, `dump skipped: cap N reached`, `disabled: REASON`.
+fn enrichment(
+    meta: &LineMeta,
+    p: &Prefix<'_>,
+    said: &[u8],
+) -> Result<Option<Enrichment>, &'static str> {
+    let worker = Some(worker_type(&text(p.class)).to_string()).filter(|_| p.class != b"MiqMemlog");
+    let mut n = Enrichment {
+        line_no: meta.line_no,
+        time: meta.time,
+        host: None,
+        pid: meta.pid,
+        worker,
+        kind: EnrichmentKind::Started,
+        version: None,
+        ruby: None,
+        settings: EnrichmentSettings::default(),
+        dump_file: None,
+        size_bytes: None,
+        ms: None,
+        reason: None,
+    };
+    if let Some(fields) = said.strip_prefix(b"started: ") {
+        let (head, settings) = match memmem::find(fields, b"settings {") {
+            Some(at) => (&fields[..at], Some(&fields[at + b"settings ".len()..])),
+            None => (fields, None),
+        };
+        for field in head.split(|&c| c == b',') {
+            match field.trim_ascii().split_once_str(b" ") {
+                Some((b"version", v)) => n.version = Some(parse_count(v)?),
+                Some((b"ruby", v)) => n.ruby = Some(text(v)),
+                Some((b"pid", v)) => n.pid = parse_count(v)?,
+                _ => {}
+            }
+        }
+        if let Some(settings) = settings {
+            n.settings = parse_settings(settings)?;
+        }
+    } else if let Some(fields) = said.strip_prefix(b"dump: ") {
+        n.kind = EnrichmentKind::Dump;
+        for field in fields.split(|&c| c == b',') {
+            match field.trim_ascii().split_once_str(b" ") {
+                Some((b"file", v)) => n.dump_file = Some(text(v)),
+                Some((b"bytes", v)) => n.size_bytes = Some(parse_count(v)?),
+                Some((b"ms", v)) => n.ms = Some(parse_count(v)?),
+                _ => {}
+            }
+        }
+    } else if let Some(cap) = said.strip_prefix(b"dump skipped: cap ") {
+        n.kind = EnrichmentKind::DumpCap;
+        let cap = cap.strip_suffix(b" reached").ok_or("malformed dump cap")?;
+        n.settings.dump_max = Some(parse_count(cap)?);
+    } else if let Some(reason) = said.strip_prefix(b"disabled: ") {
+        n.kind = EnrichmentKind::Disabled;
+        n.reason = Some(text(reason));
+    } else {
+        return Ok(None);
+    }
+    Ok(Some(n))
+}
+
+/// `{workers: "Generic|Priority", every: 1, gc: false, ..., sinks: "file"}`:
+/// values as Ruby's inspect writes them (strings quoted, `\\` and `\"`
+/// escaped; booleans; integers).
+fn parse_settings(block: &[u8]) -> Result<EnrichmentSettings, &'static str> {
+    let body = block
+        .strip_prefix(b"{")
+        .and_then(|b| b.trim_ascii_end().strip_suffix(b"}"))
+        .ok_or("malformed settings")?;
+    let mut settings = EnrichmentSettings::default();
+    let mut at = 0;
+    while at < body.len() {
+        let colon = memmem::find(&body[at..], b": ").ok_or("malformed settings")? + at;
+        let key = body[at..colon].trim_ascii();
+        let mut i = colon + 2;
+        let value = if body.get(i) == Some(&b'"') {
+            let mut unescaped = Vec::new();
+            i += 1;
+            loop {
+                match body.get(i) {
+                    Some(b'\\') => {
+                        unescaped.extend(body.get(i + 1));
+                        i += 2;
+                    }
+                    Some(b'"') => break,
+                    Some(&c) => {
+                        unescaped.push(c);
+                        i += 1;
+                    }
+                    None => return Err("malformed settings"),
+                }
+            }
+            i += 1;
+            Value::Text(text(&unescaped))
+        } else {
+            let end = memchr(b',', &body[i..]).map_or(body.len(), |e| e + i);
+            let raw = body[i..end].trim_ascii();
+            i = end;
+            match raw {
+                b"true" => Value::Flag(true),
+                b"false" => Value::Flag(false),
+                _ => Value::Count(parse_count(raw)?),
+            }
+        };
+        match (key, value) {
+            (b"workers", Value::Text(v)) => settings.workers = Some(v),
+            (b"sinks", Value::Text(v)) => settings.sinks = Some(v),
+            (b"every", Value::Count(v)) => settings.every = Some(v),
+            (b"dump_every", Value::Count(v)) => settings.dump_every = Some(v),
+            (b"dump_max", Value::Count(v)) => settings.dump_max = Some(v),
+            (b"gc", Value::Flag(v)) => settings.gc = Some(v),
+            (b"trace", Value::Flag(v)) => settings.trace = Some(v),
+            _ => {}
+        }
+        at = match memchr(b',', &body[i..]) {
+            Some(comma) => i + comma + 1,
+            None => body.len(),
+        };
+    }
+    Ok(settings)
+}
+
+/// A value of the enrichment's settings.
+enum Value {
+    Text(String),
+    Flag(bool),
+    Count(i64),
+}
+
+/// `split_once` on a byte separator.
+trait SplitOnce {
+    fn split_once_str(&self, sep: &[u8]) -> Option<(&[u8], &[u8])>;
+}
+
+impl SplitOnce for [u8] {
+    fn split_once_str(&self, sep: &[u8]) -> Option<(&[u8], &[u8])> {
+        let at = memmem::find(self, sep)?;
+        Some((&self[..at], &self[at + sep.len()..]))
     }
 }
 

@@ -24,10 +24,14 @@ pub mod time;
 /// Which kind of line a sample was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum SampleKind {
-    /// A patched worker's `Memory Info XXXX` line.
+    /// A patched worker's `Memory Info XXXX` line (the seed's patch: PSS in
+    /// ManageIQ's kB × 1000).
     Patch,
     /// A stock `log_status` line.
     Status,
+    /// The appliance enrichment's `Memory Info XXXX ... Memlog: 1}` line:
+    /// memory in true bytes.
+    Memlog,
 }
 
 impl SampleKind {
@@ -36,13 +40,21 @@ impl SampleKind {
         match self {
             SampleKind::Patch => "patch",
             SampleKind::Status => "status",
+            SampleKind::Memlog => "memlog",
         }
+    }
+
+    /// Written after each queue message (not every few minutes): live and old
+    /// objects, the message delivered.
+    pub fn per_message(self) -> bool {
+        matches!(self, SampleKind::Patch | SampleKind::Memlog)
     }
 
     pub fn from_name(name: &str) -> Option<SampleKind> {
         match name {
             "patch" => Some(SampleKind::Patch),
             "status" => Some(SampleKind::Status),
+            "memlog" => Some(SampleKind::Memlog),
             _ => None,
         }
     }
@@ -89,6 +101,12 @@ pub struct Sample {
     /// `Last Heartbeat [.. UTC]` of a worker status line, UTC µs: reveals the
     /// appliance's UTC offset.
     pub heartbeat_utc_us: Option<i64>,
+    /// The enrichment's further values: swap (bytes), the forced GC and the
+    /// message's delivery (ms), messages delivered so far.
+    pub swap_bytes: Option<i64>,
+    pub gc_ms: Option<i64>,
+    pub msg_ms: Option<i64>,
+    pub msgs: Option<i64>,
 }
 
 impl Default for Sample {
@@ -117,6 +135,10 @@ impl Sample {
             msg_class: None,
             msg_method: None,
             heartbeat_utc_us: None,
+            swap_bytes: None,
+            gc_ms: None,
+            msg_ms: None,
+            msgs: None,
         }
     }
 }
@@ -127,7 +149,6 @@ pub enum EventKind {
     /// The server stopping itself for memory (`monitor_myself`).
     ServerMemoryExceeded,
     WorkerStarted,
-    Dump,
 }
 
 impl EventKind {
@@ -136,7 +157,6 @@ impl EventKind {
             EventKind::MemoryExceeded => "memory_exceeded",
             EventKind::ServerMemoryExceeded => "server_memory_exceeded",
             EventKind::WorkerStarted => "worker_started",
-            EventKind::Dump => "dump",
         }
     }
 }
@@ -157,11 +177,70 @@ pub struct Event {
     pub detail: String,
 }
 
+/// What the appliance enrichment says of a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EnrichmentKind {
+    /// `miq_memlog started: version 1, ruby 3.1.2, pid N, settings {...}`.
+    Started,
+    /// `miq_memlog dump: file NAME, bytes N, ms N`.
+    Dump,
+    /// `miq_memlog dump skipped: cap N reached`.
+    DumpCap,
+    /// `miq_memlog disabled: REASON`.
+    Disabled,
+}
+
+impl EnrichmentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnrichmentKind::Started => "started",
+            EnrichmentKind::Dump => "dump",
+            EnrichmentKind::DumpCap => "dump_cap",
+            EnrichmentKind::Disabled => "disabled",
+        }
+    }
+}
+
+/// The settings a process of the enrichment runs with (its `started` line).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrichmentSettings {
+    /// The worker classes it samples (a regular expression).
+    pub workers: Option<String>,
+    pub every: Option<i64>,
+    pub gc: Option<bool>,
+    pub dump_every: Option<i64>,
+    pub dump_max: Option<i64>,
+    pub trace: Option<bool>,
+    pub sinks: Option<String>,
+}
+
+/// One of the enrichment's lines about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrichment {
+    pub line_no: u64,
+    pub time: LogTime,
+    pub host: Option<String>,
+    pub pid: i64,
+    /// The worker type whose runner wrote it (`None` from its installation).
+    pub worker: Option<String>,
+    pub kind: EnrichmentKind,
+    pub version: Option<i64>,
+    pub ruby: Option<String>,
+    pub settings: EnrichmentSettings,
+    /// A dump's file name, bytes and milliseconds; the cap for `DumpCap`
+    /// (in `dump_max` of the settings).
+    pub dump_file: Option<String>,
+    pub size_bytes: Option<i64>,
+    pub ms: Option<i64>,
+    pub reason: Option<String>,
+}
+
 /// What one candidate line turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed {
     Sample(Sample),
     Event(Event),
+    Enrichment(Enrichment),
     /// A line of a recognised shape whose values are malformed: counted, never stored.
     Rejected(&'static str),
     /// A stored shape cut by ManageIQ's message limit before its values:
@@ -182,6 +261,7 @@ pub fn worker_type(class: &str) -> &str {
 pub enum Record {
     Sample(Sample),
     Event(Event),
+    Enrichment(Enrichment),
 }
 
 impl Record {
@@ -189,6 +269,7 @@ impl Record {
         match self {
             Record::Sample(s) => s.line_no,
             Record::Event(e) => e.line_no,
+            Record::Enrichment(n) => n.line_no,
         }
     }
 
@@ -196,6 +277,7 @@ impl Record {
         match self {
             Record::Sample(s) => s.time,
             Record::Event(e) => e.time,
+            Record::Enrichment(n) => n.time,
         }
     }
 
@@ -203,6 +285,7 @@ impl Record {
         match self {
             Record::Sample(s) => &mut s.host,
             Record::Event(e) => &mut e.host,
+            Record::Enrichment(n) => &mut n.host,
         }
     }
 }

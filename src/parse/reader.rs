@@ -101,6 +101,7 @@ fn with_host(mut parsed: Parsed, host: Option<String>) -> Parsed {
     match &mut parsed {
         Parsed::Sample(s) => s.host = host,
         Parsed::Event(e) => e.host = host,
+        Parsed::Enrichment(n) => n.host = host,
         _ => {}
     }
     parsed

@@ -4,6 +4,7 @@
 //! processes, the HTML report shows all of it. Nothing here writes a file.
 
 pub mod chart;
+pub mod check;
 pub mod leak;
 
 use std::collections::{BTreeMap, HashMap};
@@ -44,19 +45,22 @@ pub fn selected_processes(
 }
 
 /// The sources drawn of a process: the one asked for, else (with `all`, when
-/// `--source all` was given) every source it has, else its patched samples
-/// when it has any in the selection, else its `log_status` samples.
+/// `--source all` was given) every source it has, else its per-message
+/// samples (the enrichment's, else the patch's) when it has any in the
+/// selection, else its `log_status` samples.
 pub fn sources_for(process: &ProcessSummary, selection: &Selection, all: bool) -> Vec<SampleKind> {
     match selection.source {
         Some(s) => vec![s],
         None if all => [
             (SampleKind::Status, process.status_samples),
             (SampleKind::Patch, process.patch_samples),
+            (SampleKind::Memlog, process.memlog_samples),
         ]
         .into_iter()
         .filter(|(_, n)| *n > 0)
         .map(|(s, _)| s)
         .collect(),
+        None if process.memlog_samples > 0 => vec![SampleKind::Memlog],
         None if process.patch_samples > 0 => vec![SampleKind::Patch],
         None => vec![SampleKind::Status],
     }

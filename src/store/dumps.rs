@@ -1,6 +1,6 @@
-//! Writing one heap-dump file: its `source_file` row, its `dump` row (one per
-//! host, pid and time: a plain and a gzip copy of one dump are one dump) and
-//! its `dump` event, which charts and listings show beside the samples.
+//! Writing one heap-dump file: its `source_file` row and its `dump` row (one per
+//! host, pid, time and prefix: a plain and a gzip copy of one dump are one
+//! dump), which the `events` view, charts and listings show beside the samples.
 
 use anyhow::{Context, Result};
 use rusqlite::params;
@@ -39,8 +39,8 @@ impl Store {
         let file_id = Store::insert_file(&tx, file, Some(ts_us))?;
         let new_dump =
             tx.prepare_cached(
-                "INSERT OR IGNORE INTO dump (file_id, host, pid, ts_us, prefix, size_bytes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR IGNORE INTO dump (file_id, host, pid, ts_us, prefix, file_name, size_bytes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
                 file_id,
@@ -48,31 +48,19 @@ impl Store {
                 meta.name.pid,
                 ts_us,
                 meta.name.prefix,
+                meta.file_name,
                 file.size_bytes as i64
             ])? > 0;
         if !new_dump {
             // A dump recorded from its event alone (schema version 1) gets its file.
             tx.prepare_cached(
-                "UPDATE dump SET file_id = ?1 WHERE host = ?2 AND pid = ?3 AND ts_us = ?4 AND file_id IS NULL",
+                "UPDATE dump SET file_id = ?1 WHERE host = ?2 AND pid = ?3 AND ts_us = ?4 AND prefix = ?5
+                 AND file_id IS NULL",
             )?
-            .execute(params![file_id, file.host, meta.name.pid, ts_us])?;
+            .execute(params![file_id, file.host, meta.name.pid, ts_us, meta.name.prefix])?;
         }
-        let detail = format!("file={} size={}", meta.file_name, file.size_bytes);
-        let new_event = tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO event (host, pid, ts_us, kind, worker, size_bytes, detail, file_id)
-                 VALUES (?1, ?2, ?3, 'dump', NULL, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                file.host,
-                meta.name.pid,
-                ts_us,
-                file.size_bytes as i64,
-                detail,
-                file_id
-            ])?;
         tx.prepare_cached("UPDATE source_file SET events_new = ?2 WHERE id = ?1")?
-            .execute(params![file_id, new_event as i64])?;
+            .execute(params![file_id, new_dump as i64])?;
         tx.commit()
             .with_context(|| format!("cannot commit {}", file.path))?;
         Ok(DumpOutcome::Stored { new_dump })

@@ -11,7 +11,7 @@ use rusqlite::{params, CachedStatement, Transaction};
 
 use super::files::{Earlier, FileMeta};
 use super::Store;
-use crate::parse::{Event, EventKind, Sample};
+use crate::parse::{Enrichment, Event, EventKind, Sample};
 
 /// Two `worker_started` events of one host and pid this close are one start.
 pub const START_WINDOW_US: i64 = 120 * 1_000_000;
@@ -46,6 +46,7 @@ struct Span {
 pub struct LogWrite<'s> {
     insert_sample: CachedStatement<'s>,
     insert_event: CachedStatement<'s>,
+    insert_enrichment: CachedStatement<'s>,
     insert_process: CachedStatement<'s>,
     process_id: CachedStatement<'s>,
     start_near: CachedStatement<'s>,
@@ -75,8 +76,15 @@ impl Store {
         Ok(Ok(LogWrite {
             insert_sample: conn.prepare_cached(
                 "INSERT OR IGNORE INTO sample (process_id, ts_us, source, rss_bytes, pss_bytes, uss_bytes,
-                     vsz_bytes, live_slots, old_objects, msg_id, msg_class, msg_method, file_id, line_no)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                     vsz_bytes, live_slots, old_objects, msg_id, msg_class, msg_method, file_id, line_no,
+                     swap_bytes, gc_ms, msg_ms, msgs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            )?,
+            insert_enrichment: conn.prepare_cached(
+                "INSERT OR IGNORE INTO enrichment (host, pid, ts_us, kind, worker, version, ruby, workers,
+                     every, gc, dump_every, dump_max, trace, sinks, dump_file, size_bytes, ms, reason,
+                     file_id, line_no)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
             )?,
             insert_event: conn.prepare_cached(
                 "INSERT OR IGNORE INTO event (host, pid, ts_us, kind, worker, usage_bytes, limit_bytes,
@@ -165,6 +173,10 @@ impl LogWrite<'_> {
             s.msg_method,
             self.file_id,
             s.line_no as i64,
+            s.swap_bytes,
+            s.gc_ms,
+            s.msg_ms,
+            s.msgs,
         ])?;
         tally(
             added,
@@ -210,11 +222,47 @@ impl LogWrite<'_> {
         Ok(())
     }
 
+    /// Adds what the enrichment said of a process at its UTC time (counted with
+    /// the events).
+    pub fn enrichment(&mut self, n: &Enrichment, utc_us: i64) -> Result<()> {
+        self.saw(utc_us);
+        let set = &n.settings;
+        let added = self.insert_enrichment.execute(params![
+            n.host.as_deref().unwrap_or(&self.host),
+            n.pid,
+            utc_us,
+            n.kind.as_str(),
+            n.worker,
+            n.version,
+            n.ruby,
+            set.workers,
+            set.every,
+            set.gc,
+            set.dump_every,
+            set.dump_max,
+            set.trace,
+            set.sinks,
+            n.dump_file,
+            n.size_bytes,
+            n.ms,
+            n.reason,
+            self.file_id,
+            n.line_no as i64,
+        ])?;
+        tally(
+            added,
+            &mut self.counts.events_new,
+            &mut self.counts.events_present,
+        );
+        Ok(())
+    }
+
     /// Stores the file with everything added to it.
     pub fn commit(self) -> Result<FileCounts> {
         let LogWrite {
             insert_sample,
             insert_event,
+            insert_enrichment,
             insert_process,
             process_id,
             start_near,
@@ -230,6 +278,7 @@ impl LogWrite<'_> {
         drop((
             insert_sample,
             insert_event,
+            insert_enrichment,
             insert_process,
             process_id,
             start_near,

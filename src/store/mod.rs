@@ -22,8 +22,8 @@ pub use dumps::{DumpMeta, DumpOutcome};
 pub use files::{Earlier, FileMeta, Identity, KnownFiles};
 pub use logs::{FileCounts, FileOutcome, LogWrite};
 pub use select::{
-    query_description, ChartSample, MarkerKind, ProcessEvent, ProcessSummary, ReportProcess,
-    Selection, Table, Value, NAMED_QUERIES,
+    query_description, ChartSample, DumpRow, EnrichmentRow, MarkerKind, ProcessEvent,
+    ProcessSummary, ReportProcess, SampleTick, Selection, Table, Value, NAMED_QUERIES,
 };
 
 mod embedded {
@@ -362,7 +362,8 @@ mod tests {
     }
 
     /// A database at schema version 1 (dumps recorded as events only) migrates
-    /// forward: each dump event gets its dump row, the prefix read from its name.
+    /// forward: each dump event becomes its dump row, the prefix read from its
+    /// name, and the `events` view still lists it.
     #[test]
     fn version_1_dump_events_become_dump_rows() {
         let dir = tempfile::TempDir::new().unwrap();
@@ -412,5 +413,25 @@ mod tests {
                 ),
             ]
         );
+        let listed: Vec<String> = store
+            .conn
+            .prepare("SELECT kind || ' ' || detail FROM events ORDER BY pid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            listed,
+            [
+                "dump file=x_y_1488521514_7.dump size=1438",
+                "dump file=metrics_processor_wrkr_1488347288_54823.dump.gz size=613"
+            ]
+        );
+        let left: i64 = store
+            .conn
+            .query_row("SELECT COUNT(*) FROM event", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0, "dumps are no longer event rows");
     }
 }

@@ -127,6 +127,8 @@ pub struct ProcessSummary {
     pub first_us: i64,
     pub last_us: i64,
     pub patch_samples: i64,
+    /// Samples the appliance enrichment wrote.
+    pub memlog_samples: i64,
     pub status_samples: i64,
     pub dumps: i64,
     pub restarts: i64,
@@ -176,9 +178,15 @@ pub struct ProcessEvent {
 /// `named_queries_match_the_folder` keeps this list and the folder in step.
 pub const NAMED_QUERIES: &[(&str, &str)] = &[
     (
+        "check_series",
+        include_str!("../../queries/check_series.sql"),
+    ),
+    ("dump_files", include_str!("../../queries/dump_files.sql")),
+    (
         "dumps_per_process",
         include_str!("../../queries/dumps_per_process.sql"),
     ),
+    ("enrichment", include_str!("../../queries/enrichment.sql")),
     ("events", include_str!("../../queries/events.sql")),
     (
         "export_samples",
@@ -277,6 +285,7 @@ impl Store {
                 first_us: r.get(4)?,
                 last_us: r.get(5)?,
                 patch_samples: r.get(6)?,
+                memlog_samples: r.get(13)?,
                 status_samples: r.get(7)?,
                 dumps: r.get(8)?,
                 restarts: r.get(9)?,
@@ -500,11 +509,7 @@ impl Store {
             let source: String = r.get(1)?;
             Ok(Sample {
                 ts_us: r.get(0)?,
-                source: if source == "patch" {
-                    SampleKind::Patch
-                } else {
-                    SampleKind::Status
-                },
+                source: SampleKind::from_name(&source).unwrap_or(SampleKind::Status),
                 rss_bytes: r.get(2)?,
                 pss_bytes: r.get(3)?,
                 live_slots: r.get(4)?,
@@ -512,6 +517,118 @@ impl Store {
                 msg_id: r.get(6)?,
                 msg_class: r.get(7)?,
                 msg_method: r.get(8)?,
+            })
+        })?;
+        rows.collect::<Result<_, _>>()
+            .with_context(|| format!("reading the samples of process {process_id}"))
+    }
+}
+
+/// One of the enrichment's lines about a process (`queries/enrichment.sql`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnrichmentRow {
+    pub host: String,
+    pub pid: i64,
+    pub ts_us: i64,
+    /// `started`, `dump`, `dump_cap` or `disabled`.
+    pub kind: String,
+    pub worker: Option<String>,
+    pub version: Option<i64>,
+    pub ruby: Option<String>,
+    pub workers: Option<String>,
+    pub every: Option<i64>,
+    pub gc: Option<bool>,
+    pub dump_every: Option<i64>,
+    pub dump_max: Option<i64>,
+    pub trace: Option<bool>,
+    pub sinks: Option<String>,
+    pub dump_file: Option<String>,
+    pub size_bytes: Option<i64>,
+    pub ms: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// A heap dump ingested as a file (`queries/dump_files.sql`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DumpRow {
+    pub host: String,
+    pub pid: i64,
+    pub ts_us: i64,
+    pub prefix: String,
+    pub size_bytes: i64,
+}
+
+/// A sample's time, source and messages delivered (`queries/check_series.sql`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleTick {
+    pub ts_us: i64,
+    pub source: SampleKind,
+    pub msgs: Option<i64>,
+}
+
+impl Store {
+    /// What the enrichment said of the selection's hosts and pids, oldest first.
+    pub fn enrichment_rows(&self, sel: &Selection) -> Result<Vec<EnrichmentRow>> {
+        let mut stmt = self.conn.prepare_cached(named("enrichment"))?;
+        let params = sel.params();
+        let bound = params.bind(&stmt);
+        let rows = stmt.query_map(bound.as_slice(), |r| {
+            Ok(EnrichmentRow {
+                host: r.get(0)?,
+                pid: r.get(1)?,
+                ts_us: r.get(2)?,
+                kind: r.get(3)?,
+                worker: r.get(4)?,
+                version: r.get(5)?,
+                ruby: r.get(6)?,
+                workers: r.get(7)?,
+                every: r.get(8)?,
+                gc: r.get(9)?,
+                dump_every: r.get(10)?,
+                dump_max: r.get(11)?,
+                trace: r.get(12)?,
+                sinks: r.get(13)?,
+                dump_file: r.get(14)?,
+                size_bytes: r.get(15)?,
+                ms: r.get(16)?,
+                reason: r.get(17)?,
+            })
+        })?;
+        rows.collect::<Result<_, _>>()
+            .context("reading what the enrichment said")
+    }
+
+    /// The heap dumps ingested as files, of the selection's hosts and pids.
+    pub fn dump_rows(&self, sel: &Selection) -> Result<Vec<DumpRow>> {
+        let mut stmt = self.conn.prepare_cached(named("dump_files"))?;
+        let params = sel.params();
+        let bound = params.bind(&stmt);
+        let rows = stmt.query_map(bound.as_slice(), |r| {
+            Ok(DumpRow {
+                host: r.get(0)?,
+                pid: r.get(1)?,
+                ts_us: r.get(2)?,
+                prefix: r.get(3)?,
+                size_bytes: r.get(4)?,
+            })
+        })?;
+        rows.collect::<Result<_, _>>().context("listing heap dumps")
+    }
+
+    /// One process's sample times in the window, oldest first.
+    pub fn sample_ticks(&self, process_id: i64, sel: &Selection) -> Result<Vec<SampleTick>> {
+        let mut stmt = self.conn.prepare_cached(named("check_series"))?;
+        let params = rusqlite::named_params! {
+            ":process_id": process_id,
+            ":from_us": sel.from_us,
+            ":to_us": sel.to_us,
+        };
+        let rows = stmt.query_map(params, |r| {
+            let source: String = r.get(1)?;
+            Ok(SampleTick {
+                ts_us: r.get(0)?,
+                source: SampleKind::from_name(&source).unwrap_or(SampleKind::Status),
+                msgs: r.get(2)?,
             })
         })?;
         rows.collect::<Result<_, _>>()
