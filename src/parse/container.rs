@@ -61,7 +61,7 @@ pub fn frame(line: &[u8], line_no: u64) -> Result<Option<Framed>, &'static str> 
             pid: entry.pid,
         },
         host: entry.hostname.map(Cow::into_owned),
-        message: entry.message.into_owned().into_bytes(),
+        message: super::journal::first_line(entry.message.as_bytes()).to_vec(),
     }))
 }
 

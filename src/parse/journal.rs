@@ -39,6 +39,15 @@ pub fn miq_message(text: &[u8]) -> Option<&[u8]> {
     Some(&rest[colon + 2..])
 }
 
+/// A message's first line: its continuation (a backtrace, a dump of a hash)
+/// is never a record, as in the classic log, where it is a line of its own.
+pub fn first_line(message: &[u8]) -> &[u8] {
+    let end = memchr::memchr(b'\n', message).unwrap_or(message.len());
+    message[..end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&message[..end])
+}
+
 #[derive(Deserialize)]
 struct Entry<'a> {
     #[serde(rename = "MESSAGE", borrow)]
@@ -76,7 +85,7 @@ pub fn frame_json(line: &[u8], line_no: u64) -> Result<Option<Framed>, &'static 
         Some(Message::Bytes(bytes)) => bytes.as_slice(),
         None => return Ok(None),
     };
-    let Some(message) = miq_message(message) else {
+    let Some(message) = miq_message(first_line(message)) else {
         return Ok(None);
     };
     let pid = entry.pid.as_deref().ok_or("no _PID in journal record")?;
@@ -453,7 +462,7 @@ mod tests {
         assert_eq!(f.meta.time, LogTime::Utc(1_687_018_604_123_456));
         assert_eq!((f.meta.pid, f.meta.line_no), (2440, 9));
         assert_eq!(f.host.as_deref(), Some("miq"));
-        assert_eq!(f.message, b"MIQ(X#y) a\nb");
+        assert_eq!(f.message, b"MIQ(X#y) a");
         // Not valid UTF-8: an array of bytes (" INFO -- evm: \xff").
         let bytes = br#"{"MESSAGE":[32,73,78,70,79,32,45,45,32,101,118,109,58,32,255],"_PID":"7","__REALTIME_TIMESTAMP":"1"}"#;
         let f = frame_json(&[b"\x1e", &bytes[..]].concat(), 1)
