@@ -289,3 +289,16 @@ fn the_binary_carries_the_appliance_file_and_its_steps() {
     );
     assert_eq!(only.lines().count(), steps.lines().count() - 2);
 }
+
+#[test]
+fn the_readme_shows_real_check_output() {
+    let db = FixtureDb::new();
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let block = readme
+        .split("```console\n$ miq-memlog check --host appliance-a\n")
+        .nth(1)
+        .expect("the README shows check");
+    let shown = block.split("```").next().unwrap();
+    let out = db.run(&["check", "--host", "appliance-a"]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), shown);
+}
