@@ -5,14 +5,11 @@
 //! single spike (or a few) moves it hardly at all, unlike least squares. The
 //! intercept is the median of `y - slope * x`.
 //!
-//! Cost: up to [`MAX_PAIRS`] pairs (series of up to 2048 points) every pair is
-//! used, exactly. Longer series use [`MAX_PAIRS`] pairs drawn with a fixed-seed
-//! generator, so time and memory stay bounded (about 16 MiB) and the same input
-//! always gives the same fit; the median of two million sampled pair slopes is
-//! within a fraction of a percent of the exact one.
+//! Cost: O(n log n) time and O(n) memory per series, every pair counted
+//! (`pair_slopes`): the slope, its median and the interval's ends are exact
+//! order statistics of all n(n−1)/2 pair slopes, found without listing them.
 
-/// Pairs used at most; beyond this the pairs are sampled.
-pub const MAX_PAIRS: usize = 1 << 21;
+use super::pair_slopes::PairSlopes;
 
 /// Two-sided 95 % normal quantile for the slope's confidence interval.
 pub const SLOPE_CONFIDENCE_Z: f64 = 1.959_964;
@@ -61,16 +58,17 @@ pub fn theil_sen(points: &[(f64, f64)]) -> Option<Fit> {
     if n < 2 {
         return None;
     }
-    let total_pairs = n * (n - 1) / 2;
-    let mut slopes = if total_pairs <= MAX_PAIRS {
-        all_pair_slopes(points)
-    } else {
-        sampled_pair_slopes(points, MAX_PAIRS)
-    };
-    if slopes.is_empty() {
+    let pairs = PairSlopes::new(points);
+    let total = pairs.count();
+    if total == 0 {
         return None;
     }
-    let slope = median_in_place(&mut slopes);
+    let mid = total / 2;
+    let slope = if total % 2 == 1 {
+        pairs.kth(mid)
+    } else {
+        (pairs.kth(mid - 1) + pairs.kth(mid)) / 2.0
+    };
     let mut offsets: Vec<f64> = points.iter().map(|&(x, y)| y - slope * x).collect();
     let intercept = median_in_place(&mut offsets);
 
@@ -85,13 +83,13 @@ pub fn theil_sen(points: &[(f64, f64)]) -> Option<Fit> {
     let r1 = lag1_autocorrelation(&residuals).clamp(0.0, MAX_AUTOCORRELATION);
     let var_s = var_s * (1.0 + r1) / (1.0 - r1);
     let c = SLOPE_CONFIDENCE_Z * var_s.sqrt();
-    // Sen's ranks M1 = (N − C)/2 and M2 + 1 = (N + C)/2 + 1 (1-based) among the N
-    // ordered pair slopes, taken as fractions so that sampled pairs use them too.
-    let pairs = total_pairs as f64;
-    let low_fraction = ((pairs - c) / 2.0 / pairs).max(0.0);
-    let high_fraction = ((pairs + c) / 2.0 / pairs).min(1.0);
-    let slope_low = order_statistic(&mut slopes, low_fraction, -1.0);
-    let slope_high = order_statistic(&mut slopes, high_fraction, 0.0);
+    // Sen's ranks M1 = (N − C)/2 and M2 + 1 = (N + C)/2 + 1 (1-based) among the
+    // N = n(n−1)/2 ordered pair slopes (over the pairs of distinct x).
+    let all = (n * (n - 1) / 2) as f64;
+    let low_fraction = ((all - c) / 2.0 / all).max(0.0);
+    let high_fraction = ((all + c) / 2.0 / all).min(1.0);
+    let slope_low = pairs.kth(rank(total, low_fraction, -1.0));
+    let slope_high = pairs.kth(rank(total, high_fraction, 0.0));
     Some(Fit {
         slope,
         intercept,
@@ -100,46 +98,6 @@ pub fn theil_sen(points: &[(f64, f64)]) -> Option<Fit> {
         r2,
         n,
     })
-}
-
-fn all_pair_slopes(points: &[(f64, f64)]) -> Vec<f64> {
-    let n = points.len();
-    let mut slopes = Vec::with_capacity(n * (n - 1) / 2);
-    for (i, &(xi, yi)) in points.iter().enumerate() {
-        for &(xj, yj) in &points[i + 1..] {
-            if xj != xi {
-                slopes.push((yj - yi) / (xj - xi));
-            }
-        }
-    }
-    slopes
-}
-
-/// `count` pair slopes from pairs drawn with a fixed seed (SplitMix64).
-fn sampled_pair_slopes(points: &[(f64, f64)], count: usize) -> Vec<f64> {
-    let n = points.len() as u64;
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
-    let mut slopes = Vec::with_capacity(count);
-    // Bounded attempts: a series of (nearly) all-equal x would otherwise spin.
-    for _ in 0..count * 4 {
-        if slopes.len() == count {
-            break;
-        }
-        let i = (next() % n) as usize;
-        let j = (next() % n) as usize;
-        let ((xi, yi), (xj, yj)) = (points[i], points[j]);
-        if xi != xj {
-            slopes.push((yj - yi) / (xj - xi));
-        }
-    }
-    slopes
 }
 
 fn median_in_place(values: &mut [f64]) -> f64 {
@@ -158,12 +116,10 @@ fn median_in_place(values: &mut [f64]) -> f64 {
     (lower + upper) / 2.0
 }
 
-/// The value at rank `fraction * len + shift` (0-based, clamped) of the values.
-fn order_statistic(values: &mut [f64], fraction: f64, shift: f64) -> f64 {
-    let last = values.len() - 1;
-    let rank = (fraction * values.len() as f64 + shift).round();
-    let index = (rank.max(0.0) as usize).min(last);
-    *values.select_nth_unstable_by(index, f64::total_cmp).1
+/// The rank `fraction * total + shift` (0-based, rounded, clamped) among `total` values.
+fn rank(total: u64, fraction: f64, shift: f64) -> u64 {
+    let rank = (fraction * total as f64 + shift).round();
+    (rank.max(0.0) as u64).min(total - 1)
 }
 
 fn r_squared(points: &[(f64, f64)], residuals: &[f64]) -> Option<f64> {
@@ -283,10 +239,10 @@ mod tests {
     }
 
     #[test]
-    fn long_series_sample_pairs_deterministically() {
-        // 10 000 points: 50 million pairs, more than MAX_PAIRS.
+    fn long_series_are_fitted_over_every_pair() {
+        // 10 000 points: 50 million pairs, none listed.
         let series = points(1000.0, 6.0, 5.0, 3, |h| 500.0 + 0.75 * h);
-        assert!(series.len() * (series.len() - 1) / 2 > MAX_PAIRS);
+        assert!(series.len() * (series.len() - 1) / 2 > 1 << 21);
         let fit = theil_sen(&series).unwrap();
         assert!(within(fit.slope, 0.75, 0.01), "{fit:?}");
         assert!(fit.rises());

@@ -8,6 +8,7 @@
 
 pub mod attribution;
 pub mod fit;
+pub mod pair_slopes;
 pub mod process;
 pub mod verdict;
 
