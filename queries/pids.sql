@@ -13,15 +13,29 @@ WITH chosen AS MATERIALIZED (
       AND (:pids IS NULL OR p.pid IN (SELECT value FROM json_each(:pids)))
 ),
 selected AS (
+    -- Inside a time window, from the samples themselves.
     SELECT p.id, MIN(s.ts_us) AS first_us, MAX(s.ts_us) AS last_us,
            SUM(s.source = 'patch') AS patch_samples, SUM(s.source = 'status') AS status_samples,
            SUM(s.source = 'memlog') AS memlog_samples,
            MAX(s.rss_bytes) AS rss_max
     FROM chosen p
     JOIN sample s ON s.process_id = p.id
-    WHERE (:from_us IS NULL OR s.ts_us >= :from_us)
+    WHERE (:from_us IS NOT NULL OR :to_us IS NOT NULL)
+      AND (:from_us IS NULL OR s.ts_us >= :from_us)
       AND (:to_us IS NULL OR s.ts_us <= :to_us)
       AND (:source IS NULL OR s.source = :source)
+    GROUP BY p.id
+    UNION ALL
+    -- Without one, from the summaries ingest keeps: the same figures, one row per source.
+    SELECT p.id, MIN(m.first_us), MAX(m.last_us),
+           SUM(CASE WHEN m.source = 'patch' THEN m.samples ELSE 0 END),
+           SUM(CASE WHEN m.source = 'status' THEN m.samples ELSE 0 END),
+           SUM(CASE WHEN m.source = 'memlog' THEN m.samples ELSE 0 END),
+           MAX(m.rss_max)
+    FROM chosen p
+    JOIN process_summary m ON m.process_id = p.id
+    WHERE :from_us IS NULL AND :to_us IS NULL
+      AND (:source IS NULL OR m.source = :source)
     GROUP BY p.id
 )
 SELECT p.id AS process_id, p.host, p.pid, p.worker, x.first_us, x.last_us,

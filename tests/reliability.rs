@@ -1089,6 +1089,73 @@ fn a_version_3_database_is_migrated_forward_with_its_data() {
     let _ = fs::remove_dir_all(db.parent().unwrap());
 }
 
+/// The per-process summaries the listings read, as the `sqlite3` shell computes
+/// them from the samples themselves, and as stored.
+fn summaries(db: &Path) -> (String, String) {
+    (
+        sql(
+            db,
+            "SELECT process_id, source, COUNT(*), MIN(ts_us), MAX(ts_us), MAX(rss_bytes)
+             FROM sample GROUP BY process_id, source ORDER BY process_id, source",
+        ),
+        sql(
+            db,
+            "SELECT process_id, source, samples, first_us, last_us, rss_max
+             FROM process_summary ORDER BY process_id, source",
+        ),
+    )
+}
+
+#[test]
+fn process_summaries_equal_the_samples_after_migration_and_every_ingest() {
+    // Backfilled by the migration from a version 3 database...
+    let db = migrates_forward("v3", "3");
+    let (expected, stored) = summaries(&db);
+    assert!(expected.lines().count() >= 2, "{expected}");
+    assert_eq!(stored, expected);
+    // ...then kept by ingest: new processes, samples of known ones, files
+    // overlapping what is stored (duplicates add nothing), and a re-ingest.
+    for round in 0..2 {
+        for path in [
+            format!("{FIXTURES}/trip1"),
+            format!("{FIXTURES}/trip2"),
+            format!("{FIXTURES}/appliance-b"),
+        ] {
+            assert_ok(&run(miq(&db)
+                .args(["ingest", "--host-from-folder", "-q"])
+                .arg(&path)));
+            let (expected, stored) = summaries(&db);
+            assert_eq!(stored, expected, "round {round}, after {path}");
+        }
+    }
+    // The listings read the summaries: the same rows as a windowed listing,
+    // which reads the samples.
+    for source in [None, Some("patch"), Some("status")] {
+        let listing = |window: bool| {
+            let mut cmd = miq(&db);
+            cmd.args(["pids", "--format", "csv"]);
+            if let Some(source) = source {
+                cmd.args(["--source", source]);
+            }
+            if window {
+                cmd.args(["--from", "1970-01-02"]);
+            }
+            let out = run(&mut cmd);
+            assert_ok(&out);
+            stdout(&out)
+        };
+        assert_eq!(listing(false), listing(true), "source {source:?}");
+        assert!(listing(false).lines().count() > 2);
+    }
+    let workers = |window: &[&str]| {
+        let out = run(miq(&db).args(["workers", "--format", "csv"]).args(window));
+        assert_ok(&out);
+        stdout(&out)
+    };
+    assert_eq!(workers(&[]), workers(&["--from", "1970-01-02"]));
+    let _ = fs::remove_dir_all(db.parent().unwrap());
+}
+
 // ---------------------------------------------------------------- SQL safety
 
 #[test]

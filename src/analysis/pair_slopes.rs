@@ -15,17 +15,27 @@
 //! side of `t` differ from its slope's, and then the rank falls on one of those
 //! tied slopes: an answer within rounding of the brute force's.
 
+use std::cell::{OnceCell, RefCell};
+
 /// Up to this many pairs, every slope is listed and selected directly.
 pub const LISTED_PAIRS: u64 = 1 << 16;
-/// Pairs drawn to bracket a rank.
-const SAMPLED_PAIRS: usize = 1 << 13;
+/// Pairs drawn to bracket the ranks: two per point, within these bounds.
+const MIN_SAMPLED_PAIRS: usize = 1 << 13;
+const MAX_SAMPLED_PAIRS: usize = 1 << 18;
+/// Fewer sampled slopes than this inside a bracket, and it is halved instead.
+const MIN_INNER_SAMPLE: usize = 32;
 /// A bracket holding at most this many pairs (times the point count) is listed.
-const LISTED_PER_POINT: u64 = 8;
+const LISTED_PER_POINT: u64 = 32;
 
 /// The pair slopes of points given in increasing x (pairs of equal x have none).
 pub struct PairSlopes<'a> {
     points: &'a [(f64, f64)],
     total: u64,
+    /// The sorted sample of slopes every rank is bracketed from, drawn once.
+    sample: OnceCell<Vec<f64>>,
+    /// Every `(t, below(t))` counted so far, ascending, with both infinities:
+    /// later ranks start from the tightest of them.
+    counted: RefCell<Vec<(f64, u64)>>,
 }
 
 impl<'a> PairSlopes<'a> {
@@ -42,7 +52,12 @@ impl<'a> PairSlopes<'a> {
             }
         }
         total -= run * (run - 1) / 2;
-        PairSlopes { points, total }
+        PairSlopes {
+            points,
+            total,
+            sample: OnceCell::new(),
+            counted: RefCell::new(vec![(f64::NEG_INFINITY, 0), (f64::INFINITY, total)]),
+        }
     }
 
     /// Pairs with a slope (of distinct x).
@@ -82,12 +97,13 @@ impl<'a> PairSlopes<'a> {
         let mut start = 0;
         for i in 1..=self.points.len() {
             if i == self.points.len() || self.points[i].0 != self.points[start].0 {
-                keys[start..i].sort_unstable_by(f64::total_cmp);
+                if i - start > 1 {
+                    keys[start..i].sort_unstable_by(f64::total_cmp);
+                }
                 start = i;
             }
         }
-        let mut order: Vec<usize> = (0..keys.len()).collect();
-        inversions(&mut order, &keys, &mut |_, _| {})
+        count_inversions(&mut keys)
     }
 
     /// Every slope in `[lo, hi)`.
@@ -103,78 +119,168 @@ impl<'a> PairSlopes<'a> {
                 p.1 - t * p.0
             }
         };
-        let mut order: Vec<usize> = (0..self.points.len()).collect();
-        order.sort_by(|&a, &b| {
-            let (pa, pb) = (&self.points[a], &self.points[b]);
-            at(lo, pa)
-                .total_cmp(&at(lo, pb))
-                .then(pa.0.total_cmp(&pb.0))
-                .then(pa.1.total_cmp(&pb.1))
+        // Each point keyed by its z at `hi`, in the order of its z at `lo`
+        // (ties by x, then y).
+        let mut ordered: Vec<(f64, Keyed)> = self
+            .points
+            .iter()
+            .map(|p| {
+                let keyed = Keyed {
+                    key: at(hi, p),
+                    x: p.0,
+                    y: p.1,
+                };
+                (at(lo, p), keyed)
+            })
+            .collect();
+        ordered.sort_unstable_by(|(za, a), (zb, b)| {
+            za.total_cmp(zb)
+                .then(a.x.total_cmp(&b.x))
+                .then(a.y.total_cmp(&b.y))
         });
-        let keys: Vec<f64> = self.points.iter().map(|p| at(hi, p)).collect();
+        let mut keyed: Vec<Keyed> = ordered.into_iter().map(|(_, k)| k).collect();
         let mut found = Vec::new();
-        inversions(&mut order, &keys, &mut |a, b| {
-            let (pa, pb) = (self.points[a], self.points[b]);
-            if pa.0 != pb.0 {
-                let (first, second) = if pa.0 < pb.0 { (a, b) } else { (b, a) };
-                found.push(self.slope(first, second));
-            }
-        });
+        list_inversions(&mut keyed, &mut found);
         found
     }
 
     /// The slope of rank `k` (0-based, ascending) among all pair slopes.
     pub fn kth(&self, k: u64) -> f64 {
-        assert!(k < self.total, "rank {k} of {} slopes", self.total);
+        self.ranks(&[k])[0]
+    }
+
+    /// The slopes of ranks `ks` (0-based, ascending order of slopes), in the
+    /// order asked. Ranks close together (a median of an even count) share
+    /// their work, and every rank shares one sample of pairs.
+    pub fn ranks(&self, ks: &[u64]) -> Vec<f64> {
+        for &k in ks {
+            assert!(k < self.total, "rank {k} of {} slopes", self.total);
+        }
         if self.total <= LISTED_PAIRS {
             let mut all = self.all();
-            return *all.select_nth_unstable_by(k as usize, f64::total_cmp).1;
+            return ks
+                .iter()
+                .map(|&k| *all.select_nth_unstable_by(k as usize, f64::total_cmp).1)
+                .collect();
         }
-        let (mut lo, mut hi) = self.bracket(k);
-        let (mut below_lo, mut below_hi) = (self.below(lo), self.below(hi));
-        // Widen a bracket the sample missed (rare): to the whole line at worst.
-        if k < below_lo {
-            (lo, below_lo) = (f64::NEG_INFINITY, 0);
+        let sample = self.sample.get_or_init(|| self.sample());
+        // The last bracket listed: the rank of its first slope, and its slopes.
+        let mut listed: Option<(u64, Vec<f64>)> = None;
+        let mut found = Vec::with_capacity(ks.len());
+        for &k in ks {
+            let reuse = matches!(&listed, Some((first, inside))
+                if *first <= k && k - first < inside.len() as u64);
+            if !reuse {
+                listed = Some(self.bracket_of(k, sample));
+            }
+            let (first, inside) = listed.as_mut().expect("a bracket is listed");
+            let rank = (k - *first) as usize;
+            found.push(*inside.select_nth_unstable_by(rank, f64::total_cmp).1);
         }
-        if k >= below_hi {
-            (hi, below_hi) = (f64::INFINITY, self.total);
+        found
+    }
+
+    /// `below(t)`, counted once per `t`.
+    fn counted_below(&self, t: f64) -> u64 {
+        let at = self
+            .counted
+            .borrow()
+            .binary_search_by(|(u, _)| u.total_cmp(&t));
+        match at {
+            Ok(i) => self.counted.borrow()[i].1,
+            Err(i) => {
+                let count = self.below(t);
+                self.counted.borrow_mut().insert(i, (t, count));
+                count
+            }
+        }
+    }
+
+    /// The tightest counted values around rank `k`: the highest `t` with at
+    /// most `k` slopes below it and the lowest with more, with their counts.
+    fn known_around(&self, k: u64) -> ((f64, u64), (f64, u64)) {
+        let counted = self.counted.borrow();
+        let split = counted.partition_point(|&(_, below)| below <= k);
+        (counted[split - 1], counted[split])
+    }
+
+    /// Every slope of a bracket holding rank `k`, and the rank of its lowest.
+    fn bracket_of(&self, k: u64, sample: &[f64]) -> (u64, Vec<f64>) {
+        let ((known_lo, known_below_lo), (known_hi, known_below_hi)) = self.known_around(k);
+        let (sample_lo, sample_hi) = quantile_bracket(sample, k as f64 / self.total as f64);
+        // The sample's bracket where it is tighter than what is known and
+        // holds the rank; else what is known (a miss of the sample is rare).
+        let (mut lo, mut below_lo) = (known_lo, known_below_lo);
+        if sample_lo > known_lo && sample_lo < known_hi {
+            let below = self.counted_below(sample_lo);
+            if below <= k {
+                (lo, below_lo) = (sample_lo, below);
+            }
+        }
+        let (mut hi, mut below_hi) = (known_hi, known_below_hi);
+        if sample_hi > lo && sample_hi < known_hi {
+            let below = self.counted_below(sample_hi);
+            if below > k {
+                (hi, below_hi) = (sample_hi, below);
+            }
         }
         let listed = LISTED_PER_POINT * self.points.len() as u64 + LISTED_PAIRS;
         for _ in 0..200 {
             if below_hi - below_lo <= listed {
                 break;
             }
-            let mid = match (lo.is_finite(), hi.is_finite()) {
-                (true, true) => lo + (hi - lo) / 2.0,
-                (false, true) => hi - (hi.abs() + 1.0) * 2.0,
-                (true, false) => lo + (lo.abs() + 1.0) * 2.0,
-                (false, false) => 0.0,
+            // The sample's slopes inside the bracket stand for the bracket's:
+            // the rank's place among them gives a narrower bracket, else halve.
+            let inner = {
+                let from = sample.partition_point(|&s| s <= lo);
+                let to = sample.partition_point(|&s| s < hi);
+                &sample[from..to.max(from)]
             };
-            if mid <= lo || mid >= hi {
+            let pivots = if inner.len() >= MIN_INNER_SAMPLE {
+                let p = (k - below_lo) as f64 / (below_hi - below_lo) as f64;
+                let (a, b) = quantile_bracket(inner, p);
+                [a, b]
+            } else {
+                let mid = match (lo.is_finite(), hi.is_finite()) {
+                    (true, true) => lo + (hi - lo) / 2.0,
+                    (false, true) => hi - (hi.abs() + 1.0) * 2.0,
+                    (true, false) => lo + (lo.abs() + 1.0) * 2.0,
+                    (false, false) => 0.0,
+                };
+                [mid, f64::NAN]
+            };
+            let mut moved = false;
+            for pivot in pivots {
+                if !(pivot > lo && pivot < hi) {
+                    continue;
+                }
+                moved = true;
+                let below_pivot = self.counted_below(pivot);
+                if k < below_pivot {
+                    (hi, below_hi) = (pivot, below_pivot);
+                } else {
+                    (lo, below_lo) = (pivot, below_pivot);
+                }
+            }
+            if !moved {
                 break;
             }
-            let below_mid = self.below(mid);
-            if k < below_mid {
-                (hi, below_hi) = (mid, below_mid);
-            } else {
-                (lo, below_lo) = (mid, below_mid);
-            }
         }
-        let mut inside = self.between(lo, hi);
-        let rank = (k - below_lo) as usize;
+        let inside = self.between(lo, hi);
         assert!(
-            rank < inside.len(),
-            "bracket [{lo}, {hi}) holds {} slopes, rank {rank}",
-            inside.len()
+            (k - below_lo) < inside.len() as u64,
+            "bracket [{lo}, {hi}) holds {} slopes, rank {}",
+            inside.len(),
+            k - below_lo
         );
-        *inside.select_nth_unstable_by(rank, f64::total_cmp).1
+        (below_lo, inside)
     }
 
-    /// Slopes around rank `k` from a seeded sample of pairs: a bracket that
-    /// holds it with high probability.
-    fn bracket(&self, k: u64) -> (f64, f64) {
+    /// A seeded random sample of pair slopes, sorted: about two per point.
+    fn sample(&self) -> Vec<f64> {
         let n = self.points.len() as u64;
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ k;
+        let size = (2 * self.points.len()).clamp(MIN_SAMPLED_PAIRS, MAX_SAMPLED_PAIRS);
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ n;
         let mut next = || {
             state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
             let mut z = state;
@@ -182,9 +288,9 @@ impl<'a> PairSlopes<'a> {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         };
-        let mut sample = Vec::with_capacity(SAMPLED_PAIRS);
-        for _ in 0..SAMPLED_PAIRS * 4 {
-            if sample.len() == SAMPLED_PAIRS {
+        let mut sample = Vec::with_capacity(size);
+        for _ in 0..size * 4 {
+            if sample.len() == size {
                 break;
             }
             let (i, j) = ((next() % n) as usize, (next() % n) as usize);
@@ -193,29 +299,34 @@ impl<'a> PairSlopes<'a> {
                 sample.push(self.slope(a, b));
             }
         }
-        if sample.is_empty() {
-            return (f64::NEG_INFINITY, f64::INFINITY);
-        }
         sample.sort_unstable_by(f64::total_cmp);
-        let m = sample.len() as f64;
-        let p = k as f64 / self.total as f64;
-        // Six standard errors of the sample quantile either side.
-        let spread = 6.0 * (p * (1.0 - p) / m).sqrt() + 2.0 / m;
-        let at = |q: f64| (q.clamp(0.0, 1.0) * (m - 1.0)).round() as usize;
-        let (lo, hi) = (p - spread, p + spread);
-        let lo = if lo <= 0.0 {
-            f64::NEG_INFINITY
-        } else {
-            sample[at(lo)]
-        };
-        let hi = if hi >= 1.0 {
-            f64::INFINITY
-        } else {
-            // Just above the sample slope, so that slope itself is inside.
-            next_up(sample[at(hi)])
-        };
-        (lo, hi)
+        sample
     }
+}
+
+/// Slopes around quantile `p` of a sorted sample: a bracket holding the
+/// population's quantile `p` with high probability (four standard errors of
+/// the sample quantile either side); the whole line for an empty sample.
+fn quantile_bracket(sample: &[f64], p: f64) -> (f64, f64) {
+    if sample.is_empty() {
+        return (f64::NEG_INFINITY, f64::INFINITY);
+    }
+    let m = sample.len() as f64;
+    let spread = 4.0 * (p * (1.0 - p) / m).sqrt() + 2.0 / m;
+    let at = |q: f64| (q.clamp(0.0, 1.0) * (m - 1.0)).round() as usize;
+    let (lo, hi) = (p - spread, p + spread);
+    let lo = if lo <= 0.0 {
+        f64::NEG_INFINITY
+    } else {
+        sample[at(lo)]
+    };
+    let hi = if hi >= 1.0 {
+        f64::INFINITY
+    } else {
+        // Just above the sample slope, so that slope itself is inside.
+        next_up(sample[at(hi)])
+    };
+    (lo, hi)
 }
 
 /// The smallest f64 above `x`.
@@ -230,44 +341,123 @@ fn next_up(x: f64) -> f64 {
     f64::from_bits(if x > 0.0 { bits + 1 } else { bits - 1 })
 }
 
-/// Sorts `order` (indices into `keys`) by key, merge by merge, counting the
-/// pairs that come in the wrong order (a before b in `order`, `keys[b] <
-/// keys[a]`) and handing each to `each(a, b)`. Returns their count.
-fn inversions(order: &mut [usize], keys: &[f64], each: &mut impl FnMut(usize, usize)) -> u64 {
-    let n = order.len();
-    let mut buffer = vec![0usize; n];
+/// Sorts `keys` ascending, counting the pairs that were in the wrong order
+/// (`a` before `b`, `keys[b] < keys[a]`): insertion sort within short runs,
+/// then bottom-up merges.
+fn count_inversions(keys: &mut Vec<f64>) -> u64 {
+    const RUN: usize = 32;
+    let n = keys.len();
     let mut count = 0u64;
-    let mut width = 1;
+    for run in keys.chunks_mut(RUN) {
+        for i in 1..run.len() {
+            let key = run[i];
+            let mut j = i;
+            while j > 0 && key < run[j - 1] {
+                run[j] = run[j - 1];
+                j -= 1;
+            }
+            run[j] = key;
+            count += (i - j) as u64;
+        }
+    }
+    let mut from = std::mem::take(keys);
+    let mut into = vec![0.0f64; n];
+    let mut width = RUN;
     while width < n {
-        let mut start = 0;
-        while start < n {
+        for start in (0..n).step_by(2 * width) {
+            let mid = (start + width).min(n);
+            let end = (start + 2 * width).min(n);
+            let (mut i, mut j, mut out) = (start, mid, start);
+            // Branch-free: which side moves is data, not control flow.
+            while i < mid && j < end {
+                let (left, right) = (from[i], from[j]);
+                let take_right = right < left;
+                // Every left key still waiting is above a right one taken.
+                count += (take_right as u64) * (mid - i) as u64;
+                into[out] = if take_right { right } else { left };
+                j += take_right as usize;
+                i += !take_right as usize;
+                out += 1;
+            }
+            into[out..out + mid - i].copy_from_slice(&from[i..mid]);
+            out += mid - i;
+            into[out..out + end - j].copy_from_slice(&from[j..end]);
+        }
+        std::mem::swap(&mut from, &mut into);
+        width *= 2;
+    }
+    *keys = from;
+    count
+}
+
+/// A point with the key it is sorted by.
+#[derive(Clone, Copy)]
+struct Keyed {
+    key: f64,
+    x: f64,
+    y: f64,
+}
+
+/// The slope of two points; the same bits whichever comes first, since
+/// `(ya − yb) / (xa − xb)` is `(yb − ya) / (xb − xa)` with both signs flipped.
+fn slope_of(a: &Keyed, b: &Keyed) -> f64 {
+    (b.y - a.y) / (b.x - a.x)
+}
+
+/// Sorts `points` by key, pushing the slope of every pair that was in the
+/// wrong order (`a` before `b`, `b.key < a.key`) and of distinct x onto `found`:
+/// insertion sort within short runs, then bottom-up merges.
+fn list_inversions(points: &mut Vec<Keyed>, found: &mut Vec<f64>) {
+    const RUN: usize = 32;
+    let n = points.len();
+    for run in points.chunks_mut(RUN) {
+        for i in 1..run.len() {
+            let moving = run[i];
+            let mut j = i;
+            while j > 0 && moving.key < run[j - 1].key {
+                let passed = run[j - 1];
+                if passed.x != moving.x {
+                    found.push(slope_of(&passed, &moving));
+                }
+                run[j] = passed;
+                j -= 1;
+            }
+            run[j] = moving;
+        }
+    }
+    let mut from = std::mem::take(points);
+    let mut into = from.clone();
+    let mut width = RUN;
+    while width < n {
+        for start in (0..n).step_by(2 * width) {
             let mid = (start + width).min(n);
             let end = (start + 2 * width).min(n);
             let (mut i, mut j, mut out) = (start, mid, start);
             while i < mid && j < end {
-                if keys[order[j]] < keys[order[i]] {
-                    // Every left element still waiting is above this right one.
-                    count += (mid - i) as u64;
-                    for &a in &order[i..mid] {
-                        each(a, order[j]);
+                if from[j].key < from[i].key {
+                    // Every left point still waiting is above this right one.
+                    let right = from[j];
+                    for left in &from[i..mid] {
+                        if left.x != right.x {
+                            found.push(slope_of(left, &right));
+                        }
                     }
-                    buffer[out] = order[j];
+                    into[out] = right;
                     j += 1;
                 } else {
-                    buffer[out] = order[i];
+                    into[out] = from[i];
                     i += 1;
                 }
                 out += 1;
             }
-            buffer[out..out + mid - i].copy_from_slice(&order[i..mid]);
+            into[out..out + mid - i].copy_from_slice(&from[i..mid]);
             out += mid - i;
-            buffer[out..out + end - j].copy_from_slice(&order[j..end]);
-            start = end;
+            into[out..out + end - j].copy_from_slice(&from[j..end]);
         }
-        order.copy_from_slice(&buffer);
+        std::mem::swap(&mut from, &mut into);
         width *= 2;
     }
-    count
+    *points = from;
 }
 
 #[cfg(test)]

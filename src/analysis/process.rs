@@ -1,7 +1,7 @@
 //! One process's leak figures: trends of RSS, PSS, live and old objects, its
 //! verdict and how long until its memory limit; and the per-worker-type summary.
 
-use super::fit::{theil_sen, Fit};
+use super::fit::{theil_sen, theil_sen_line, Fit, Line};
 use super::verdict::{self, judge, worker_verdict, Verdict};
 use super::{Sample, BYTES_PER_MB, US_PER_HOUR};
 
@@ -44,10 +44,11 @@ pub struct ProcessReport {
     pub rss_end: Option<i64>,
     pub rss_max: Option<i64>,
     /// RSS and PSS in MB against hours since `start_us`: slopes are MB/h.
+    /// RSS and old objects decide the verdict: fits with their interval.
     pub rss: Option<Fit>,
-    pub pss: Option<Fit>,
+    pub pss: Option<Line>,
     /// Live slots and old objects of patched samples: slopes are objects/h.
-    pub live: Option<Fit>,
+    pub live: Option<Line>,
     pub old: Option<Fit>,
     pub facts: ProcessFacts,
     pub hours_to_limit: Option<f64>,
@@ -107,8 +108,8 @@ pub fn analyse(samples: &[Sample], facts: ProcessFacts) -> Option<ProcessReport>
         rss_end: rss_values().next_back(),
         rss_max: rss_values().max(),
         rss,
-        pss: theil_sen(&pss_points),
-        live: theil_sen(&live_points),
+        pss: theil_sen_line(&pss_points),
+        live: theil_sen_line(&live_points),
         old,
         facts,
         hours_to_limit,

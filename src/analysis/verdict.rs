@@ -1,7 +1,7 @@
 //! Verdicts: does a series leak, and does a worker type leak. Every threshold is
 //! a named constant here; the README's "Leak report" section lists them.
 
-use super::fit::{theil_sen, Fit};
+use super::fit::{theil_sen_line, Fit};
 
 /// Fewer samples than this cannot be judged.
 pub const MIN_SAMPLES: usize = 10;
@@ -49,7 +49,7 @@ pub fn long_enough(points: &[(f64, f64)]) -> bool {
 }
 
 /// Judges one series of `(hours, value)` points in time order, given its fit
-/// (from [`theil_sen`] over the same points) and how often the process was
+/// (from [`super::fit::theil_sen`] over the same points) and how often the process was
 /// restarted for exceeding its memory limit:
 ///
 /// - `too-short`: fewer than [`MIN_SAMPLES`] points or less than [`MIN_HOURS`];
@@ -79,7 +79,7 @@ pub fn judge(points: &[(f64, f64)], fit: Option<&Fit>, restarts: usize) -> Verdi
     }
     let half_way = points[0].0 + hours / 2.0;
     let later: Vec<(f64, f64)> = points.iter().copied().filter(|p| p.0 >= half_way).collect();
-    match theil_sen(&later) {
+    match theil_sen_line(&later) {
         Some(late) if late.slope >= LEAK_PERSISTENCE * fit.slope => Verdict::Leaking,
         _ => Verdict::Growing,
     }
@@ -137,6 +137,7 @@ fn growth_fraction(points: &[(f64, f64)], growth: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::fit::theil_sen;
     use crate::analysis::synthetic::points;
 
     fn verdict_of(series: &[(f64, f64)], restarts: usize) -> Verdict {

@@ -43,7 +43,7 @@ impl RecordBuffer {
     }
 
     /// Hands every record, in the order pushed, to `each`.
-    pub fn for_each(self, mut each: impl FnMut(&Record) -> Result<()>) -> Result<()> {
+    pub fn for_each(self, mut each: impl FnMut(Record) -> Result<()>) -> Result<()> {
         if let Some(spill) = self.spill {
             let mut file = spill.into_inner().map_err(|e| e.into_error())?;
             file.seek(SeekFrom::Start(0))?;
@@ -65,11 +65,11 @@ impl RecordBuffer {
     }
 }
 
-fn decode(mut bytes: &[u8], each: &mut impl FnMut(&Record) -> Result<()>) -> Result<()> {
+fn decode(mut bytes: &[u8], each: &mut impl FnMut(Record) -> Result<()>) -> Result<()> {
     while !bytes.is_empty() {
         let (record, rest) =
             postcard::take_from_bytes::<Record>(bytes).context("reading back a kept record")?;
-        each(&record)?;
+        each(record)?;
         bytes = rest;
     }
     Ok(())
@@ -141,7 +141,7 @@ mod tests {
         let mut out = Vec::new();
         buffer
             .for_each(|r| {
-                out.push(r.clone());
+                out.push(r);
                 Ok(())
             })
             .unwrap();

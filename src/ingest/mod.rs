@@ -424,8 +424,8 @@ fn store_log(
             let utc_us = zone.utc_us(record.time(), record.line_no());
             match record {
                 Record::Sample(s) => writer.sample(s, utc_us),
-                Record::Event(e) => writer.event(e, utc_us),
-                Record::Enrichment(n) => writer.enrichment(n, utc_us),
+                Record::Event(e) => writer.event(&e, utc_us),
+                Record::Enrichment(n) => writer.enrichment(&n, utc_us),
             }
         })?;
         Ok(FileOutcome::Ingested(writer.commit()?))

@@ -3,7 +3,7 @@
 //! to the one message parser. A line that does not start with `[----] `
 //! continues the one before it (backtraces, dumps of hashes) and is never a record.
 
-use memchr::{memchr, memmem};
+use memchr::memchr;
 
 use super::message::{self, LineMeta};
 use super::reader::{Reader, ReaderState};
@@ -46,9 +46,9 @@ pub fn parse_header(line: &[u8]) -> Result<Header<'_>, &'static str> {
     at += pid_len;
     let close = memchr(b']', &line[at..]).ok_or("malformed line header")? + at;
     let rest = &line[close + 1..];
-    let dashes = memmem::find(rest, b" -- ").ok_or("malformed line header")?;
+    let dashes = super::find(rest, b" -- ").ok_or("malformed line header")?;
     let after = &rest[dashes + 4..];
-    let colon = memmem::find(after, b": ").ok_or("malformed line header")?;
+    let colon = super::find(after, b": ").ok_or("malformed line header")?;
     Ok(Header {
         local_us,
         pid,

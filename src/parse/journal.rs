@@ -31,7 +31,7 @@ pub fn miq_message(text: &[u8]) -> Option<&[u8]> {
         return None;
     }
     let rest = text[start + word..].strip_prefix(b" -- ")?;
-    let colon = memchr::memmem::find(rest, b": ")?;
+    let colon = super::find(rest, b": ")?;
     let progname = &rest[..colon];
     if progname.contains(&b' ') {
         return None;
@@ -300,7 +300,7 @@ pub fn frame_text(
     };
     let host = &rest[..host_len];
     let rest = &rest[host_len + 1..];
-    let Some(colon) = memchr::memmem::find(rest, b": ") else {
+    let Some(colon) = super::find(rest, b": ") else {
         return Ok(None);
     };
     let ident = &rest[..colon];

@@ -3,7 +3,7 @@
 //! record. Every shape is parsed by hand from the literal markers of the
 //! formats reference; values are validated, never guessed.
 
-use memchr::{memchr, memmem, memrchr};
+use memchr::{memchr, memrchr};
 
 use super::time::parse_datetime;
 use super::{
@@ -63,7 +63,7 @@ pub struct LineMeta {
 
 /// Whether `bytes` hold a trigger literal at all.
 pub fn holds_trigger(bytes: &[u8]) -> bool {
-    TRIGGERS.iter().any(|t| memmem::find(bytes, t).is_some())
+    TRIGGERS.iter().any(|t| super::find(bytes, t).is_some())
 }
 
 /// A non-negative integer that fits in i64, with the reason when it is not one.
@@ -84,7 +84,7 @@ pub fn parse_count(b: &[u8]) -> Result<i64, &'static str> {
 
 /// The text between `key` (which ends with `[`) and the next `]`.
 fn bracketed<'a>(hay: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    let at = memmem::find(hay, key)? + key.len();
+    let at = super::find(hay, key)? + key.len();
     let len = memchr(b']', &hay[at..])?;
     Some(&hay[at..at + len])
 }
@@ -115,7 +115,7 @@ struct Prefix<'a> {
 fn prefix(message: &[u8]) -> Result<Prefix<'_>, &[u8]> {
     let mut text = message;
     if let Some(after) = text.strip_prefix(b"Q-task_id([") {
-        if let Some(end) = memmem::find(after, b"]) ") {
+        if let Some(end) = super::find(after, b"]) ") {
             text = &after[end + 3..];
         }
     }
@@ -152,7 +152,7 @@ pub fn parse(meta: &LineMeta, message: &[u8]) -> Parsed {
         }
     };
     let rest = p.rest;
-    let found = |needle: &[u8]| memmem::find(rest, needle).is_some();
+    let found = |needle: &[u8]| super::find(rest, needle).is_some();
     let parsed = if rest.starts_with(MEMORY_INFO) {
         patch_sample(meta, &p, message)
     } else if p.method == b"log_status"
@@ -253,7 +253,7 @@ struct QueueMessage {
 /// nest brackets, hashes, `=>` and quoted strings; only top-level commas split.
 fn queue_message(inspect: &[u8]) -> QueueMessage {
     let mut found = QueueMessage::default();
-    let Some(start) = memmem::find(inspect, b"#<MiqQueue ") else {
+    let Some(start) = super::find(inspect, b"#<MiqQueue ") else {
         return found;
     };
     let body = &inspect[start + b"#<MiqQueue ".len()..];
@@ -305,7 +305,7 @@ fn queue_message(inspect: &[u8]) -> QueueMessage {
 
 fn queue_field(field: &[u8], found: &mut QueueMessage) {
     let field = field.trim_ascii();
-    let Some(colon) = memmem::find(field, b": ") else {
+    let Some(colon) = super::find(field, b": ") else {
         return;
     };
     let value = field[colon + 2..].trim_ascii();
@@ -346,7 +346,7 @@ fn enrichment(
         reason: None,
     };
     if let Some(fields) = said.strip_prefix(b"started: ") {
-        let (head, settings) = match memmem::find(fields, b"settings {") {
+        let (head, settings) = match super::find(fields, b"settings {") {
             Some(at) => (&fields[..at], Some(&fields[at + b"settings ".len()..])),
             None => (fields, None),
         };
@@ -395,7 +395,7 @@ fn parse_settings(block: &[u8]) -> Result<EnrichmentSettings, &'static str> {
     let mut settings = EnrichmentSettings::default();
     let mut at = 0;
     while at < body.len() {
-        let colon = memmem::find(&body[at..], b": ").ok_or("malformed settings")? + at;
+        let colon = super::find(&body[at..], b": ").ok_or("malformed settings")? + at;
         let key = body[at..colon].trim_ascii();
         let mut i = colon + 2;
         let value = if body.get(i) == Some(&b'"') {
@@ -459,7 +459,7 @@ trait SplitOnce {
 
 impl SplitOnce for [u8] {
     fn split_once_str(&self, sep: &[u8]) -> Option<(&[u8], &[u8])> {
-        let at = memmem::find(self, sep)?;
+        let at = super::find(self, sep)?;
         Some((&self[..at], &self[at + sep.len()..]))
     }
 }
@@ -471,11 +471,11 @@ impl SplitOnce for [u8] {
 /// Empty brackets (`PID []`, `Memory Usage []`: a worker not started, a pod)
 /// give no sample.
 fn status_sample(meta: &LineMeta, p: &Prefix<'_>) -> Result<Option<Parsed>, &'static str> {
-    let info_at = memmem::find(p.rest, PROCESS_INFO_WORKER)
-        .or_else(|| memmem::find(p.rest, PROCESS_INFO_SERVER))
+    let info_at = super::find(p.rest, PROCESS_INFO_WORKER)
+        .or_else(|| super::find(p.rest, PROCESS_INFO_SERVER))
         .ok_or("no Process Info")?;
     let (before, info) = p.rest.split_at(info_at);
-    let pid = if memmem::find(before, b"PID [").is_some() {
+    let pid = if super::find(before, b"PID [").is_some() {
         match bracketed_count(before, b"PID [")? {
             Some(pid) => pid,
             None => return Ok(None),
@@ -512,7 +512,7 @@ fn status_sample(meta: &LineMeta, p: &Prefix<'_>) -> Result<Option<Parsed>, &'st
 /// named after it.
 fn status_class<'a>(p: &Prefix<'a>) -> &'a [u8] {
     if p.class == b"MiqWorker" {
-        if let Some(colon) = memmem::find(p.rest, b": [") {
+        if let Some(colon) = super::find(p.rest, b": [") {
             let named = &p.rest[..colon];
             if !named.is_empty()
                 && named
@@ -618,7 +618,7 @@ fn started_event(meta: &LineMeta, p: &Prefix<'_>) -> Result<Option<Event>, &'sta
 /// The worker's own `Class::Runner started. ID [i], PID [p], GUID [g], Zone [..], Role [..]`
 /// (no `MIQ(` prefix): `None` when the text is not that line.
 fn runner_started(meta: &LineMeta, text_: &[u8]) -> Option<Result<Event, &'static str>> {
-    let at = memmem::find(text_, RUNNER_STARTED)?;
+    let at = super::find(text_, RUNNER_STARTED)?;
     let class = &text_[..at];
     let is_constant = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b':');
     if class.is_empty() || !class.iter().all(is_constant) {
@@ -669,7 +669,9 @@ mod tests {
     fn every_trigger_holds_a_prefilter_piece() {
         for trigger in TRIGGERS {
             assert!(
-                PREFILTER.iter().any(|p| memmem::find(trigger, p).is_some()),
+                PREFILTER
+                    .iter()
+                    .any(|p| memchr::memmem::find(trigger, p).is_some()),
                 "{}",
                 String::from_utf8_lossy(trigger)
             );

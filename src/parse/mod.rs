@@ -289,3 +289,73 @@ impl Record {
         }
     }
 }
+
+/// Where `needle` first occurs in `hay`. The parsers look for short literals
+/// in one line at a time, where building a `memmem` searcher per call costs
+/// more than the search: this one looks for the needle's most telling byte
+/// with `memchr` and compares the rest there, building nothing.
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    // Spaces and lower-case letters fill log lines; anything else is rarer.
+    let commonness = |b: u8| match b {
+        b' ' => 3,
+        b'a'..=b'z' => 2,
+        b'A'..=b'Z' | b'0'..=b'9' => 1,
+        _ => 0,
+    };
+    let (at, &byte) = needle
+        .iter()
+        .enumerate()
+        .min_by_key(|&(_, &b)| commonness(b))
+        .expect("needle is not empty");
+    let mut from = at;
+    while from < hay.len() {
+        let found = from + memchr::memchr(byte, &hay[from..])?;
+        let start = found - at;
+        if hay[start..].starts_with(needle) {
+            return Some(start);
+        }
+        from = found + 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod find_tests {
+    use super::find;
+
+    #[test]
+    fn finds_what_a_naive_search_finds() {
+        let naive = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+        let hays: [&[u8]; 6] = [
+            b"",
+            b"a -- b: c",
+            b"[----] I, [2017-03-01T00:00:06.137911 #63119:26ae0d37]  INFO -- : MIQ(x) y",
+            b"PID [ PID [12] Memory Usage [3]",
+            b"::::: : :",
+            b"Q-task_id([r1]) ]) MIQ(A#b) c",
+        ];
+        let needles: [&[u8]; 8] = [
+            b" -- ",
+            b": ",
+            b"PID [",
+            b"]) ",
+            b"#",
+            b"z",
+            b"Memory Usage [",
+            b"a -- b: c!",
+        ];
+        for hay in hays {
+            for needle in needles {
+                assert_eq!(
+                    find(hay, needle),
+                    naive(hay, needle),
+                    "{needle:?} in {hay:?}"
+                );
+            }
+        }
+        assert_eq!(find(b"abc", b""), Some(0));
+    }
+}

@@ -4,12 +4,13 @@
 //! same fits; the HTML report shows them.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{mpsc, Mutex};
 
 use anyhow::Result;
 
 use crate::analysis::attribution::MessageTally;
 use crate::analysis::process::{analyse, summarise_worker, ProcessFacts, ProcessReport};
-use crate::analysis::BYTES_PER_MB;
+use crate::analysis::{Sample, BYTES_PER_MB};
 use crate::store::{ReportProcess, Selection, Store, Table, Value};
 use crate::zone::Zone;
 
@@ -44,24 +45,70 @@ pub fn message_table(
     Ok(message_rows(&tally))
 }
 
-/// One process's series at a time, so memory stays that of the longest series.
+/// The report of every process that has samples, in the order given.
+///
+/// The store is read on this thread, one series at a time, and the fits run
+/// on one worker thread per core: memory stays that of a few series.
 pub fn analyse_all<'a>(
     store: &Store,
     processes: &'a [ReportProcess],
     selection: &Selection,
 ) -> Result<Vec<(&'a ReportProcess, ProcessReport)>> {
-    let mut reports = Vec::with_capacity(processes.len());
-    for p in processes {
-        let facts = ProcessFacts {
-            limit_bytes: p.limit_bytes,
-            dumps: p.dumps,
-            restarts: p.restarts,
-        };
-        if let Some(report) = analyse(&store.process_series(p.id, selection)?, facts) {
-            reports.push((p, report));
+    let facts_of = |p: &ReportProcess| ProcessFacts {
+        limit_bytes: p.limit_bytes,
+        dumps: p.dumps,
+        restarts: p.restarts,
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(processes.len());
+    if threads <= 1 {
+        let mut reports = Vec::with_capacity(processes.len());
+        for p in processes {
+            if let Some(report) = analyse(&store.process_series(p.id, selection)?, facts_of(p)) {
+                reports.push((p, report));
+            }
         }
+        return Ok(reports);
     }
-    Ok(reports)
+    let mut by_index: Vec<Option<ProcessReport>> = vec![None; processes.len()];
+    let (series_tx, series_rx) = mpsc::sync_channel::<(usize, Vec<Sample>)>(threads);
+    let series_rx = Mutex::new(series_rx);
+    let (report_tx, report_rx) = mpsc::channel();
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..threads {
+            let (series_rx, report_tx) = (&series_rx, report_tx.clone());
+            let facts_of = &facts_of;
+            scope.spawn(move || loop {
+                let next = series_rx.lock().map(|rx| rx.recv());
+                let Ok(Ok((index, samples))) = next else {
+                    return;
+                };
+                let report = analyse(&samples, facts_of(&processes[index]));
+                if report_tx.send((index, report)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(report_tx);
+        // Sending stops at the first read error; the workers then drain and stop.
+        for (index, p) in processes.iter().enumerate() {
+            let samples = store.process_series(p.id, selection)?;
+            if series_tx.send((index, samples)).is_err() {
+                break;
+            }
+        }
+        drop(series_tx);
+        for (index, report) in report_rx {
+            by_index[index] = report;
+        }
+        Ok(())
+    })?;
+    Ok(processes
+        .iter()
+        .zip(by_index)
+        .filter_map(|(p, report)| report.map(|r| (p, r)))
+        .collect())
 }
 
 pub fn process_table(reports: &[(&ReportProcess, ProcessReport)], zone: Zone) -> Table {

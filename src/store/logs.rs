@@ -44,6 +44,9 @@ struct Span {
 /// One log file being written; dropped without [`LogWrite::commit`], nothing of
 /// it is stored.
 pub struct LogWrite<'s> {
+    /// One statement inserting [`ROWS_PER_INSERT`] samples, and one for a
+    /// single sample (the file's last few).
+    insert_samples: CachedStatement<'s>,
     insert_sample: CachedStatement<'s>,
     insert_event: CachedStatement<'s>,
     insert_enrichment: CachedStatement<'s>,
@@ -57,6 +60,8 @@ pub struct LogWrite<'s> {
     /// pid -> its processes in this file (a pid is one worker type, or a few
     /// when it was reused).
     processes: HashMap<i64, Vec<Span>>,
+    /// Samples waiting to be inserted, with their process id and UTC time.
+    pending: Vec<(i64, i64, Sample)>,
     counts: FileCounts,
     first_us: Option<i64>,
     last_us: Option<i64>,
@@ -74,12 +79,8 @@ impl Store {
         let file_id = Store::insert_file(&tx, meta, None)?;
         let conn = &self.conn;
         Ok(Ok(LogWrite {
-            insert_sample: conn.prepare_cached(
-                "INSERT OR IGNORE INTO sample (process_id, ts_us, source, rss_bytes, pss_bytes, uss_bytes,
-                     vsz_bytes, live_slots, old_objects, msg_id, msg_class, msg_method, file_id, line_no,
-                     swap_bytes, gc_ms, msg_ms, msgs)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-            )?,
+            insert_samples: conn.prepare_cached(&insert_samples_sql(ROWS_PER_INSERT))?,
+            insert_sample: conn.prepare_cached(&insert_samples_sql(1))?,
             insert_enrichment: conn.prepare_cached(
                 "INSERT OR IGNORE INTO enrichment (host, pid, ts_us, kind, worker, version, ruby, workers,
                      every, gc, dump_every, dump_max, trace, sinks, dump_file, size_bytes, ms, reason,
@@ -106,11 +107,69 @@ impl Store {
             host: meta.host.clone(),
             path: meta.path.clone(),
             processes: HashMap::new(),
+            pending: Vec::with_capacity(PENDING_ROWS),
             counts: FileCounts::default(),
             first_us: None,
             last_us: None,
         }))
     }
+}
+
+/// Samples per INSERT statement: one statement's fixed cost (cursors opened
+/// and closed, the statement reset) shared by many rows.
+const ROWS_PER_INSERT: usize = 64;
+/// Samples gathered before they are inserted in key order (process, time): a
+/// file's lines interleave its processes, and inserting each process's run in
+/// order appends to one place of the table instead of hopping between many.
+const PENDING_ROWS: usize = 64 * ROWS_PER_INSERT;
+/// Values of one sample row, in [`insert_samples_sql`]'s column order.
+const SAMPLE_COLUMNS: usize = 18;
+
+/// `INSERT OR IGNORE INTO sample ... VALUES (...), ...` for `rows` samples.
+fn insert_samples_sql(rows: usize) -> String {
+    let row = format!("({})", vec!["?"; SAMPLE_COLUMNS].join(", "));
+    format!(
+        "INSERT OR IGNORE INTO sample (process_id, ts_us, source, rss_bytes, pss_bytes, uss_bytes,
+             vsz_bytes, live_slots, old_objects, msg_id, msg_class, msg_method, file_id, line_no,
+             swap_bytes, gc_ms, msg_ms, msgs)
+         VALUES {}",
+        vec![row; rows].join(", ")
+    )
+}
+
+/// Binds the samples' values, row after row, from parameter 1; returns the
+/// rows the statement added.
+fn insert_samples(
+    stmt: &mut CachedStatement<'_>,
+    rows: &[(i64, i64, Sample)],
+    file_id: i64,
+) -> Result<usize> {
+    let mut at = 0;
+    let mut bind = |stmt: &mut CachedStatement<'_>, value: &dyn rusqlite::ToSql| {
+        at += 1;
+        stmt.raw_bind_parameter(at, value)
+    };
+    for (process_id, utc_us, s) in rows {
+        bind(stmt, process_id)?;
+        bind(stmt, utc_us)?;
+        bind(stmt, &s.kind.as_str())?;
+        bind(stmt, &s.rss_bytes)?;
+        bind(stmt, &s.pss_bytes)?;
+        bind(stmt, &s.uss_bytes)?;
+        bind(stmt, &s.vsz_bytes)?;
+        bind(stmt, &s.live_slots)?;
+        bind(stmt, &s.old_objects)?;
+        bind(stmt, &s.msg_id)?;
+        bind(stmt, &s.msg_class)?;
+        bind(stmt, &s.msg_method)?;
+        bind(stmt, &file_id)?;
+        bind(stmt, &(s.line_no as i64))?;
+        bind(stmt, &s.swap_bytes)?;
+        bind(stmt, &s.gc_ms)?;
+        bind(stmt, &s.msg_ms)?;
+        bind(stmt, &s.msgs)?;
+    }
+    Ok(stmt.raw_execute()?)
 }
 
 /// Counts one row offered: added, or present already (`INSERT OR IGNORE`).
@@ -129,7 +188,7 @@ impl LogWrite<'_> {
     }
 
     /// Adds a sample at its UTC time, in the order of the file's lines.
-    pub fn sample(&mut self, s: &Sample, utc_us: i64) -> Result<()> {
+    pub fn sample(&mut self, s: Sample, utc_us: i64) -> Result<()> {
         self.saw(utc_us);
         let spans = self.processes.entry(s.pid).or_default();
         let host = s.host.as_deref().unwrap_or(&self.host);
@@ -158,31 +217,34 @@ impl LogWrite<'_> {
                 id
             }
         };
-        let added = self.insert_sample.execute(params![
-            id,
-            utc_us,
-            s.kind.as_str(),
-            s.rss_bytes,
-            s.pss_bytes,
-            s.uss_bytes,
-            s.vsz_bytes,
-            s.live_slots,
-            s.old_objects,
-            s.msg_id,
-            s.msg_class,
-            s.msg_method,
-            self.file_id,
-            s.line_no as i64,
-            s.swap_bytes,
-            s.gc_ms,
-            s.msg_ms,
-            s.msgs,
-        ])?;
-        tally(
-            added,
-            &mut self.counts.samples_new,
-            &mut self.counts.samples_present,
-        );
+        self.pending.push((id, utc_us, s));
+        if self.pending.len() == PENDING_ROWS {
+            self.flush_samples()?;
+        }
+        Ok(())
+    }
+
+    /// Inserts the pending samples in key order, counting those already stored.
+    fn flush_samples(&mut self) -> Result<()> {
+        // Stable: of two samples with one key, the earlier line is stored.
+        self.pending
+            .sort_by_key(|(process_id, utc_us, s)| (*process_id, *utc_us, s.kind.as_str()));
+        let mut added = 0;
+        let mut rows = self.pending.chunks_exact(ROWS_PER_INSERT);
+        for full in &mut rows {
+            added += insert_samples(&mut self.insert_samples, full, self.file_id)?;
+        }
+        for row in rows.remainder() {
+            added += insert_samples(
+                &mut self.insert_sample,
+                std::slice::from_ref(row),
+                self.file_id,
+            )?;
+        }
+        let offered = self.pending.len() as u64;
+        self.counts.samples_new += added as u64;
+        self.counts.samples_present += offered - added as u64;
+        self.pending.clear();
         Ok(())
     }
 
@@ -258,8 +320,10 @@ impl LogWrite<'_> {
     }
 
     /// Stores the file with everything added to it.
-    pub fn commit(self) -> Result<FileCounts> {
+    pub fn commit(mut self) -> Result<FileCounts> {
+        self.flush_samples()?;
         let LogWrite {
+            insert_samples,
             insert_sample,
             insert_event,
             insert_enrichment,
@@ -276,6 +340,7 @@ impl LogWrite<'_> {
             ..
         } = self;
         drop((
+            insert_samples,
             insert_sample,
             insert_event,
             insert_enrichment,
@@ -291,6 +356,23 @@ impl LogWrite<'_> {
             )?;
             for s in processes.values().flatten() {
                 span.execute(params![s.id, s.first_us, s.last_us])?;
+            }
+            // The file's new samples are those stored with its id: added to
+            // each touched process's summary, read back over the file's span.
+            let mut summary = tx.prepare_cached(
+                "INSERT INTO process_summary (process_id, source, samples, first_us, last_us, rss_max)
+                 SELECT process_id, source, COUNT(*), MIN(ts_us), MAX(ts_us), MAX(rss_bytes)
+                 FROM sample
+                 WHERE process_id = ?1 AND ts_us BETWEEN ?2 AND ?3 AND file_id = ?4
+                 GROUP BY source
+                 ON CONFLICT (process_id, source) DO UPDATE SET
+                     samples = samples + excluded.samples,
+                     first_us = min(first_us, excluded.first_us),
+                     last_us = max(last_us, excluded.last_us),
+                     rss_max = max(coalesce(rss_max, excluded.rss_max), coalesce(excluded.rss_max, rss_max))",
+            )?;
+            for s in processes.values().flatten() {
+                summary.execute(params![s.id, s.first_us, s.last_us, file_id])?;
             }
         }
         tx.prepare_cached(

@@ -283,6 +283,9 @@ impl Store {
                 }
                 conn.pragma_update(None, "synchronous", "NORMAL")?;
                 conn.pragma_update(None, "foreign_keys", "ON")?;
+                // A many-row INSERT keeps a statement journal (to undo itself
+                // alone): in memory, not a temporary file written page by page.
+                conn.pragma_update(None, "temp_store", "MEMORY")?;
                 migrate(&mut conn, known)
                     .with_context(|| format!("cannot migrate database {shown}"))?;
             }

@@ -673,6 +673,22 @@ impl<'p> Appliance<'p> {
                 (spec.limit_mb * MB) as i64,
             );
             let truth = worker.truth;
+            let (class, worker_id, pid) = (spec.class.clone(), worker.worker_id, worker.pid);
+            let limit = (spec.limit_mb * MB) as i64;
+            self.emit_line()?;
+            self.line.clear();
+            noise::exceeded_put_line(
+                &mut self.line,
+                &mut self.rng,
+                self.plan.zone.utc_to_local_us(t + 3_000),
+                self.server_pid,
+                self.server_tid,
+                &class,
+                worker_id,
+                pid,
+                rss,
+                limit,
+            );
             self.emit_line()?;
             written.exceeded += 1;
             self.truth[truth].ended_utc_us = Some(t);

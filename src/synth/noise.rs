@@ -221,6 +221,29 @@ pub fn exceeded_line(
     );
 }
 
+/// The queue message the server puts milliseconds after a real restart for
+/// memory: it quotes the event's words inside `Args`, and is not an event.
+#[allow(clippy::too_many_arguments)]
+pub fn exceeded_put_line(
+    out: &mut Vec<u8>,
+    rng: &mut Rng,
+    local_us: i64,
+    server_pid: u32,
+    server_tid: u32,
+    class: &str,
+    worker_id: u64,
+    pid: u32,
+    usage: i64,
+    limit: i64,
+) {
+    header(out, rng, local_us, server_pid, server_tid, Level::Info);
+    let id = 1_000_000 + rng.below(9_000_000);
+    let _ = writeln!(
+        out,
+        "MIQ(MiqQueue.put) Message id: [{id}],  id: [], Zone: [default], Role: [], Server: [], MiqTask id: [], Ident: [generic], Target id: [], Instance id: [], Task id: [], Command: [MiqEvent.raise_evm_event], Timeout: [600], Priority: [100], State: [ready], Deliver On: [], Data: [], Args: [[\"MiqServer\", 1], \"evm_worker_memory_exceeded\", {{:event_details=>\"Worker [{class}] with ID: [{worker_id}], PID: [{pid}], GUID: [] process memory usage [{usage}] exceeded limit [{limit}], requesting worker to exit\", :type=>\"{class}\"}}]"
+    );
+}
+
 pub fn started_line(
     out: &mut Vec<u8>,
     local_us: i64,
