@@ -6,6 +6,7 @@
 pub mod chart;
 pub mod check;
 pub mod leak;
+pub mod page;
 
 use std::collections::{BTreeMap, HashMap};
 
