@@ -32,7 +32,11 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
     let store = Store::open(db, Access::ReadOnly)?;
     let db_word = shell_word(&db.to_string_lossy());
     let selector_words: Vec<String> = args.select.words().iter().map(|w| shell_word(w)).collect();
-    let mut rebuild = vec!["miq-memlog".to_string(), "--db".to_string(), db_word.clone()];
+    let mut rebuild = vec![
+        "miq-memlog".to_string(),
+        "--db".to_string(),
+        db_word.clone(),
+    ];
     rebuild.push("html".to_string());
     rebuild.extend(selector_words);
     rebuild.extend(["--out".to_string(), shell_word(&args.out.to_string_lossy())]);

@@ -83,7 +83,8 @@ pub fn write_html(out: &mut dyn Write, page: &Page) -> Result<()> {
 /// Replaces each `{{name}}` of the template once, in one pass, so nothing
 /// inserted is read as a placeholder.
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut html = String::with_capacity(template.len() + values.iter().map(|v| v.1.len()).sum::<usize>());
+    let mut html =
+        String::with_capacity(template.len() + values.iter().map(|v| v.1.len()).sum::<usize>());
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
         let Some(len) = rest[start..].find("}}") else {
@@ -135,7 +136,10 @@ fn header(body: &mut String, page: &Page) {
     let mut item = |term: &str, html: String| {
         body.push_str(&format!("<dt>{term}</dt><dd>{html}</dd>\n"));
     };
-    item("rebuilt by", format!("<code>{}</code>", escape(&page.command)));
+    item(
+        "rebuilt by",
+        format!("<code>{}</code>", escape(&page.command)),
+    );
     item("selection", escape(line("selection: ")));
     item(
         "database",
@@ -178,7 +182,12 @@ fn verdicts(body: &mut String, page: &Page) {
     );
     table(body, "workers", &page.workers, None);
     body.push_str("<h3>By process</h3>\n");
-    table(body, "processes", &page.processes, Some(&page.process_anchors));
+    table(
+        body,
+        "processes",
+        &page.processes,
+        Some(&page.process_anchors),
+    );
     body.push_str("</section>\n");
 }
 
@@ -436,17 +445,13 @@ fn chart_json(page_chart: &PageChart) -> Json {
 /// charts' span: `[[from_ms, offset_minutes], ...]`, the first from the
 /// beginning of time.
 fn zone_json(page: &Page) -> Json {
-    let times = page
-        .charts
-        .iter()
-        .chain(&page.overlays)
-        .flat_map(|c| {
-            c.chart
-                .series
-                .iter()
-                .flat_map(|s| s.points.iter().map(|p| p.0))
-                .chain(c.chart.markers.iter().map(|m| m.ts_us))
-        });
+    let times = page.charts.iter().chain(&page.overlays).flat_map(|c| {
+        c.chart
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0))
+            .chain(c.chart.markers.iter().map(|m| m.ts_us))
+    });
     let (first, last) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
     let (first, last) = if first > last { (0, 0) } else { (first, last) };
     let offsets = |zone: Zone| {

@@ -8,7 +8,8 @@ use anyhow::Result;
 
 use super::chart::Chart;
 use super::leak::{self, analyse_all, message_table, process_table, worker_table};
-use super::{for_each_chart, provenance, selected_processes, DrawOptions};
+use super::{for_each_chart_with, provenance, selected_processes, DrawOptions};
+use crate::analysis::process::ProcessReport;
 use crate::store::{ProcessSummary, Selection, Store, Table, Value};
 use crate::zone::Zone;
 
@@ -96,42 +97,61 @@ pub fn build(
         trend: true,
         ..*draw
     };
+    // One analysis for the tables and the charts' trend lines.
+    let report_processes = store.report_processes(selection)?;
+    let reports = analyse_all(store, &report_processes, selection)?;
+    let by_id: HashMap<i64, ProcessReport> =
+        reports.iter().map(|(p, r)| (p.id, r.clone())).collect();
 
     let mut charts = Vec::new();
     let mut anchor_of: HashMap<i64, String> = HashMap::new();
     // One chart per process, handed over in the order of `processes`.
     let mut order = processes.iter();
-    for_each_chart(store, selection, &processes, &draw, false, |key, chart| {
-        let process = order.next().expect("one chart per process");
-        let anchor = format!("process-{}", process.process_id);
-        anchor_of.insert(process.process_id, anchor.clone());
-        let mut args = vec!["--host".to_string(), shell_word(&key.host)];
-        args.extend(["--pid".to_string(), process.pid.to_string()]);
-        charts.push(PageChart {
-            anchor,
-            chart,
-            export_command: export_command(words, &args),
-        });
-        Ok(())
-    })?;
+    for_each_chart_with(
+        store,
+        selection,
+        &processes,
+        &draw,
+        false,
+        by_id.clone(),
+        |key, chart| {
+            let process = order.next().expect("one chart per process");
+            let anchor = format!("process-{}", process.process_id);
+            anchor_of.insert(process.process_id, anchor.clone());
+            let mut args = vec!["--host".to_string(), shell_word(&key.host)];
+            args.extend(["--pid".to_string(), process.pid.to_string()]);
+            charts.push(PageChart {
+                anchor,
+                chart,
+                export_command: export_command(words, &args),
+            });
+            Ok(())
+        },
+    )?;
     let mut overlays = Vec::new();
-    for_each_chart(store, selection, &processes, &draw, true, |key, chart| {
-        let mut args = vec!["--host".to_string(), shell_word(&key.host)];
-        args.extend([
-            "--worker".to_string(),
-            shell_word(&format!("^{}$", regex::escape(&key.worker))),
-        ]);
-        args.extend(words.pids.iter().cloned());
-        overlays.push(PageChart {
-            anchor: format!("overlay-{}", overlays.len() + 1),
-            chart,
-            export_command: export_command(words, &args),
-        });
-        Ok(())
-    })?;
+    for_each_chart_with(
+        store,
+        selection,
+        &processes,
+        &draw,
+        true,
+        by_id,
+        |key, chart| {
+            let mut args = vec!["--host".to_string(), shell_word(&key.host)];
+            args.extend([
+                "--worker".to_string(),
+                shell_word(&format!("^{}$", regex::escape(&key.worker))),
+            ]);
+            args.extend(words.pids.iter().cloned());
+            overlays.push(PageChart {
+                anchor: format!("overlay-{}", overlays.len() + 1),
+                chart,
+                export_command: export_command(words, &args),
+            });
+            Ok(())
+        },
+    )?;
 
-    let report_processes = store.report_processes(selection)?;
-    let reports = analyse_all(store, &report_processes, selection)?;
     let process_anchors = leak::report_order(&reports)
         .iter()
         .map(|(p, _)| anchor_of.get(&p.id).cloned())
@@ -141,7 +161,15 @@ pub fn build(
     let files = keep_columns(
         &all_files,
         &[
-            "path", "hash", "host", "format", "tz", "lines", "samples_new", "first", "last",
+            "path",
+            "hash",
+            "host",
+            "format",
+            "tz",
+            "lines",
+            "samples_new",
+            "first",
+            "last",
         ],
     );
     let file_zones: BTreeSet<String> = column(&files, "tz")
