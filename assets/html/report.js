@@ -5,7 +5,7 @@
   const data = JSON.parse(document.getElementById("report-data").textContent);
   const specs = new Map(data.charts.map((c) => [c.id, c]));
   // What the page has done, for whoever opens it with a debugger (and the tests).
-  const state = (window.miqReport = { charts: specs.size, drawn: 0, readyMs: null, plots: {} });
+  const state = (window.miqReport = { charts: specs.size, drawn: 0, drawMs: 0, readyMs: null, plots: {} });
 
   // ---- zones: each a list of [from_ms, offset_minutes] over the charts' span.
   const zones = data.zone.slice();
@@ -153,6 +153,7 @@
   function draw(el) {
     const spec = specs.get(el.dataset.chart);
     if (!spec || state.plots[spec.id]) return;
+    const started = performance.now();
     const tables = spec.series.map((s) => {
       let t = 0;
       return [s.t.map((d) => (t += d)), s.y];
@@ -198,6 +199,7 @@
     }, aligned, el);
     state.plots[spec.id] = u;
     state.drawn++;
+    state.drawMs += performance.now() - started;
   }
 
   const plots = Array.from(document.querySelectorAll(".plot[data-chart]"));
