@@ -293,15 +293,21 @@ fn fetches(html: &str) -> Vec<String> {
 #[test]
 fn the_fixtures_report_in_a_real_browser() {
     let fixtures = FixtureDb::new();
-    let html = write_report(&fixtures, "report.html", &[]);
+    // As a user would run it beside the database: the header shows this command.
+    fixture_db::ok(
+        fixtures.path(),
+        Path::new("miq-memlog.db"),
+        &["html", "--out", "report.html"],
+    );
     let file = fixtures.path().join("report.html");
+    let html = fs::read(&file).unwrap();
     let charts = String::from_utf8_lossy(&html)
         .matches("class=\"plot\"")
         .count();
     assert_eq!(charts, 12 + 9, "12 processes and 9 worker types of a host");
 
     let started = Instant::now();
-    let mut browser = Browser::launch(1400, 1000);
+    let mut browser = Browser::launch(1400, 1900);
     browser.open(&file);
     let state = browser
         .eval("({charts: miqReport.charts, drawn: miqReport.drawn, readyMs: miqReport.readyMs})");
@@ -318,6 +324,27 @@ fn the_fixtures_report_in_a_real_browser() {
             "chart {chart} is blank ({pixels} inked pixels)"
         );
     }
+
+    // The screenshot in the README: header, verdicts and the first chart,
+    // hovered.
+    let first = browser.eval(
+        r#"(() => { window.scrollTo(0, 0); const r = document.querySelector('.u-over').getBoundingClientRect();
+          return [r.left + r.width * 0.62, r.top + r.height * 0.4]; })()"#,
+    );
+    browser.mouse(
+        "mouseMoved",
+        first[0].as_f64().unwrap(),
+        first[1].as_f64().unwrap(),
+    );
+    let shot = browser.send(
+        "Page.captureScreenshot",
+        json!({"format": "png", "clip": {"x": 0, "y": 0, "width": 1400, "height": 1900, "scale": 1}}),
+    );
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(shot["data"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(fixture_db::png_size(&png), (1400, 1900));
+    fs::write(repo().join("docs/html-report.png"), png).unwrap();
 
     // A real mouse over the chart of pid 55012 shows values and a time in the legend.
     let at = browser.eval(
@@ -350,6 +377,9 @@ fn the_fixtures_report_in_a_real_browser() {
     );
     let rss = rows.iter().find(|r| r.starts_with("RSS:")).unwrap();
     assert!(rss.ends_with(" MB") && rss.len() > 7, "{after}");
+    // The trend line is read where the cursor is, with its slope in the label.
+    let trend = rows.iter().find(|r| r.starts_with("RSS trend +")).unwrap();
+    assert!(trend.contains(" MiB/h:") && trend.ends_with(" MB"), "{after}");
     // The zone chooser: the same instant in the browser's zone (New York, EST).
     browser.eval(
         r#"(() => { const s = document.getElementById('zone'); s.value = String([...s.options].findIndex(o => o.textContent.startsWith('this browser'))); s.dispatchEvent(new Event('change')); })()"#,
@@ -396,18 +426,6 @@ fn the_fixtures_report_in_a_real_browser() {
     assert_eq!(browser.requests(), [url]);
     assert_eq!(browser.errors(), Vec::<String>::new());
 
-    // The screenshot in the README: header, verdicts and the first chart.
-    browser.eval("window.scrollTo(0, 0)");
-    let shot = browser.send(
-        "Page.captureScreenshot",
-        json!({"format": "png", "captureBeyondViewport": true,
-               "clip": {"x": 0, "y": 0, "width": 1400, "height": 1500, "scale": 1}}),
-    );
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(shot["data"].as_str().unwrap())
-        .unwrap();
-    assert_eq!(fixture_db::png_size(&png), (1400, 1500));
-    fs::write(repo().join("docs/html-report.png"), png).unwrap();
     eprintln!("browser checks took {:?}", started.elapsed());
 }
 
@@ -564,10 +582,16 @@ fn a_fleet_report_stays_small_and_fast() {
     let ink: BTreeMap<String, i64> = serde_json::from_value(browser.eval(INK_PER_CHART)).unwrap();
     assert_eq!(ink.len(), charts);
     for (chart, pixels) in &ink {
-        assert!(*pixels > 2000, "chart {chart} is blank ({pixels} inked pixels)");
+        assert!(
+            *pixels > 2000,
+            "chart {chart} is blank ({pixels} inked pixels)"
+        );
     }
     let draw_ms = browser.eval("miqReport.drawMs").as_f64().unwrap();
-    assert!(draw_ms / (charts as f64) < 100.0, "{draw_ms} ms for {charts} charts");
+    assert!(
+        draw_ms / (charts as f64) < 100.0,
+        "{draw_ms} ms for {charts} charts"
+    );
     assert_eq!(browser.errors(), Vec::<String>::new());
     eprintln!(
         "fleet: {charts} charts, {size} bytes, written in {write_time:?}; first screen ready after \

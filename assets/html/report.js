@@ -52,6 +52,21 @@
     return (text + " " + prefixes[i] + unit).trim();
   }
 
+  // Time ticks on a 24-hour clock in the chosen zone, the date under the first
+  // tick of each day (with the year under the first tick of all).
+  function timeLabels(u, splits, axisIdx, space, incr) {
+    let lastDay = null;
+    return splits.map((ms, i) => {
+      const d = new Date(ms + offsetMinutes(ms) * 60000);
+      const day = pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate());
+      const date = i === 0 ? d.getUTCFullYear() + "-" + day : day;
+      const hm = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+      const label = incr >= 86400000 ? date : day !== lastDay ? hm + "\n" + date : hm;
+      lastDay = day;
+      return label;
+    });
+  }
+
   const select = document.getElementById("zone");
   if (select) {
     zones.forEach((z, i) => {
@@ -149,6 +164,19 @@
     };
   }
 
+  // Fills `column` (aligned on `xs`) with the piecewise-linear line through
+  // the points (`px`, `py`), inside their span.
+  function fillLine(xs, column, px, py) {
+    let k = 0;
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i];
+      if (x < px[0] || x > px[px.length - 1]) continue;
+      while (k + 1 < px.length - 1 && px[k + 1] < x) k++;
+      const [x0, x1, y0, y1] = [px[k], px[k + 1], py[k], py[k + 1]];
+      column[i] = x1 === undefined || x1 === x0 ? y0 : y0 + ((y1 - y0) * (x - x0)) / (x1 - x0);
+    }
+  }
+
   // ---- one chart: each line its own table (times as differences), joined on time.
   function draw(el) {
     const spec = specs.get(el.dataset.chart);
@@ -163,6 +191,11 @@
     if (markerTimes.length) tables.push([markerTimes, markerTimes.map(() => null)]);
     const aligned = uPlot.join(tables);
     if (markerTimes.length) aligned.pop();
+    // A trend line has a value wherever the cursor is on its span: hover reads
+    // the line, not its nearest end.
+    spec.series.forEach((s, i) => {
+      if (s.trend) fillLine(aligned[0], aligned[i + 1], tables[i][0], tables[i][1]);
+    });
     const hasObjects = spec.series.some((s) => s.axis === "objects");
     const series = [{ label: "time", value: (u, v) => (v == null ? "—" : timeText(v)) }];
     for (const s of spec.series) {
@@ -179,7 +212,7 @@
     }
     const fromZero = (u, min, max) => [0, max > 0 ? max * 1.08 : 1];
     const axes = [
-      {},
+      { values: timeLabels },
       { scale: "bytes", label: "memory (bytes)", size: 72, values: (u, vals) => vals.map((v) => si(v, "B", 1)) },
     ];
     if (hasObjects) {

@@ -414,6 +414,7 @@ fn chart_json(page_chart: &PageChart) -> Json {
                     LineStyle::Dashed => json!([8, 5]),
                     LineStyle::Trend => json!([16, 7]),
                 },
+                "trend": s.style == LineStyle::Trend,
                 "total": s.points.len(),
                 "t": times,
                 "y": values,

@@ -92,7 +92,7 @@ pub fn build(
     words: &CommandWords<'_>,
 ) -> Result<Page> {
     let zone = draw.zone;
-    let processes = selected_processes(store, selection, selection_text, zone)?;
+    let mut processes = selected_processes(store, selection, selection_text, zone)?;
     let draw = DrawOptions {
         trend: true,
         ..*draw
@@ -102,6 +102,14 @@ pub fn build(
     let reports = analyse_all(store, &report_processes, selection)?;
     let by_id: HashMap<i64, ProcessReport> =
         reports.iter().map(|(p, r)| (p.id, r.clone())).collect();
+    // Charts in the order of the verdicts, the worst first; processes the
+    // report has no row for after them.
+    let rank: HashMap<i64, usize> = leak::report_order(&reports)
+        .iter()
+        .enumerate()
+        .map(|(i, (p, _))| (p.id, i))
+        .collect();
+    processes.sort_by_key(|p| rank.get(&p.process_id).copied().unwrap_or(usize::MAX));
 
     let mut charts = Vec::new();
     let mut anchor_of: HashMap<i64, String> = HashMap::new();
