@@ -379,7 +379,10 @@ fn the_fixtures_report_in_a_real_browser() {
     assert!(rss.ends_with(" MB") && rss.len() > 7, "{after}");
     // The trend line is read where the cursor is, with its slope in the label.
     let trend = rows.iter().find(|r| r.starts_with("RSS trend +")).unwrap();
-    assert!(trend.contains(" MiB/h:") && trend.ends_with(" MB"), "{after}");
+    assert!(
+        trend.contains(" MiB/h:") && trend.ends_with(" MB"),
+        "{after}"
+    );
     // The zone chooser: the same instant in the browser's zone (New York, EST).
     browser.eval(
         r#"(() => { const s = document.getElementById('zone'); s.value = String([...s.options].findIndex(o => o.textContent.startsWith('this browser'))); s.dispatchEvent(new Event('change')); })()"#,

@@ -267,6 +267,12 @@
     }, 150);
   });
 
+  // A link to a closed <details> opens it.
+  for (const link of document.querySelectorAll('a[href^="#"]')) {
+    const target = document.getElementById(link.getAttribute("href").slice(1));
+    if (target && target.tagName === "DETAILS") link.addEventListener("click", () => (target.open = true));
+  }
+
   // ---- sortable tables: click (or Enter on) a header; empty cells sort last.
   for (const table of document.querySelectorAll("table.sortable")) {
     const heads = Array.from(table.tHead.rows[0].cells);

@@ -72,12 +72,13 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
     )?;
     write_whole(&args.out, |out| write_html(out, &page))?;
     let size = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
+    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     writeln!(
         io::stderr().lock(),
-        "wrote {} ({} process charts, {} worker-type charts, {size} bytes)",
+        "wrote {} ({}, {}, {size} bytes)",
         args.out.display(),
-        page.charts.len(),
-        page.overlays.len()
+        count(page.charts.len(), "process chart"),
+        count(page.overlays.len(), "worker-type chart")
     )?;
     Ok(ExitCode::SUCCESS)
 }

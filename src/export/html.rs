@@ -54,7 +54,7 @@ pub fn write_html(out: &mut dyn Write, page: &Page) -> Result<()> {
         &page.overlays,
     );
     messages(&mut body, &page.messages);
-    heap_findings(&mut body, &page.heap);
+    heap_findings(&mut body, &page.heap, page.zone);
     footer(&mut body, &page.files);
 
     let data = json!({
@@ -207,7 +207,7 @@ fn messages(body: &mut String, messages: &Table) {
 
 /// The heap-findings section: today the dumps the database knows, each
 /// beside its process; the place for findings from the dumps' content.
-fn heap_findings(body: &mut String, heap: &HeapFindings) {
+fn heap_findings(body: &mut String, heap: &HeapFindings, zone: Zone) {
     body.push_str("<section id=\"heap\">\n<h2>Heap dumps</h2>\n");
     if heap.dumps.is_empty() {
         body.push_str("<p class=\"none\">No heap dumps of the selection were ingested.</p>\n");
@@ -216,8 +216,9 @@ fn heap_findings(body: &mut String, heap: &HeapFindings) {
     }
     body.push_str(&format!(
         "<p>{} heap dumps of the selection, as the database holds them (time from each file's \
-         name, in UTC).</p>\n",
-        heap.dumps.len()
+         name, in {}).</p>\n",
+        heap.dumps.len(),
+        escape(&zone.to_string())
     ));
     let rows: Vec<Vec<Value>> = heap
         .dumps
@@ -227,7 +228,7 @@ fn heap_findings(body: &mut String, heap: &HeapFindings) {
                 Value::Text(d.host.clone()),
                 Value::Integer(d.pid),
                 Value::Text(d.worker.clone()),
-                Value::Text(crate::zone::UTC.format_iso(d.ts_us)),
+                Value::Text(zone.format_local(d.ts_us, "%Y-%m-%d %H:%M:%S")),
                 Value::Text(d.prefix.clone()),
                 Value::Integer(d.size_bytes),
             ]
@@ -246,7 +247,8 @@ fn heap_findings(body: &mut String, heap: &HeapFindings) {
 
 fn footer(body: &mut String, files: &Table) {
     body.push_str(&format!(
-        "<footer>\n<details id=\"files\"><summary>The database's {} ingested files</summary>\n",
+        "<footer>\n<details id=\"files\"><summary>The database's {} ingested files (logs and \
+         heap dumps)</summary>\n",
         files.rows.len()
     ));
     table(body, "file-table", files, None);
