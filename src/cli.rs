@@ -50,6 +50,8 @@ pub enum Command {
     Report(cmd::report::Args),
     /// Draw memory charts (PNG or SVG), one per process or one per worker type.
     Plot(cmd::plot::Args),
+    /// Write one self-contained HTML report: verdicts, interactive charts, messages, dumps.
+    Html(cmd::html::Args),
     /// Run one read-only SQL statement against the database.
     Sql(cmd::sql::Args),
     /// Run a named query from queries/ (query --list shows them).

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         cli::Command::Export(args) => cmd::export::run(&cli.db, args),
         cli::Command::Report(args) => cmd::report::run(&cli.db, args),
         cli::Command::Plot(args) => cmd::plot::run(&cli.db, args),
+        cli::Command::Html(args) => cmd::html::run(&cli.db, args),
         cli::Command::Sql(args) => cmd::sql::run(&cli.db, args),
         cli::Command::Query(args) => cmd::query::run(&cli.db, args),
         cli::Command::Completions(args) => cmd::completions::run(args),

@@ -7,6 +7,7 @@
 //! `600.megabytes` worker limits; objects are counts.
 
 pub mod attribution;
+pub mod downsample;
 pub mod fit;
 pub mod pair_slopes;
 pub mod process;

@@ -7,6 +7,7 @@ pub mod events;
 pub mod export;
 pub mod files;
 pub mod generate;
+pub mod html;
 pub mod ingest;
 pub mod pids;
 pub mod plot;

@@ -123,6 +123,38 @@ impl Selectors {
         }
     }
 
+    /// The selectors as command-line words (`--tz` when not UTC), to rebuild
+    /// the command that made an output.
+    pub fn words(&self) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut push = |flag: &str, value: String| {
+            words.push(flag.to_string());
+            words.push(value);
+        };
+        if let Some(h) = &self.host {
+            push("--host", h.clone());
+        }
+        if let Some(w) = &self.worker {
+            push("--worker", w.clone());
+        }
+        for p in &self.pid {
+            push("--pid", p.to_string());
+        }
+        if let Some(f) = &self.from {
+            push("--from", f.clone());
+        }
+        if let Some(t) = &self.to {
+            push("--to", t.clone());
+        }
+        if let Some(s) = self.source.and_then(|s| s.to_possible_value()) {
+            push("--source", s.get_name().to_string());
+        }
+        if self.tz != UTC {
+            push("--tz", self.tz.to_string());
+        }
+        words
+    }
+
     /// The selectors as given, for the header of exported files.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();

@@ -4,4 +4,5 @@ pub mod chart;
 pub mod csv;
 pub mod files;
 pub mod gnuplot;
+pub mod html;
 pub mod table;

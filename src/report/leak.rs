@@ -111,7 +111,11 @@ pub fn analyse_all<'a>(
         .collect())
 }
 
-pub fn process_table(reports: &[(&ReportProcess, ProcessReport)], zone: Zone) -> Table {
+/// The processes in the order of the report's rows: by verdict, then the
+/// steepest RSS first.
+pub fn report_order<'a, 'p>(
+    reports: &'a [(&'p ReportProcess, ProcessReport)],
+) -> Vec<&'a (&'p ReportProcess, ProcessReport)> {
     let mut sorted: Vec<&(&ReportProcess, ProcessReport)> = reports.iter().collect();
     sorted.sort_by(|(pa, a), (pb, b)| {
         a.verdict
@@ -119,6 +123,12 @@ pub fn process_table(reports: &[(&ReportProcess, ProcessReport)], zone: Zone) ->
             .then(descending(a.rss.map(|f| f.slope), b.rss.map(|f| f.slope)))
             .then_with(|| (&pa.host, pa.pid, a.start_us).cmp(&(&pb.host, pb.pid, b.start_us)))
     });
+    sorted
+}
+
+/// One row per process, in [`report_order`].
+pub fn process_table(reports: &[(&ReportProcess, ProcessReport)], zone: Zone) -> Table {
+    let sorted = report_order(reports);
     let columns = [
         "host",
         "pid",

@@ -6,6 +6,7 @@
 pub mod chart;
 pub mod check;
 pub mod leak;
+pub mod page;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -150,10 +151,25 @@ pub fn for_each_chart(
     processes: &[ProcessSummary],
     draw: &DrawOptions,
     overlay: bool,
+    each: impl FnMut(ChartKey, Chart) -> Result<()>,
+) -> Result<()> {
+    let reports = trend_reports(store, selection, draw)?;
+    for_each_chart_with(store, selection, processes, draw, overlay, reports, each)
+}
+
+/// As [`for_each_chart`], with the leak reports by process id already made:
+/// the trend lines drawn are those of `reports` (a caller that shows the
+/// report's tables too analyses once).
+pub fn for_each_chart_with(
+    store: &Store,
+    selection: &Selection,
+    processes: &[ProcessSummary],
+    draw: &DrawOptions,
+    overlay: bool,
+    mut reports: HashMap<i64, ProcessReport>,
     mut each: impl FnMut(ChartKey, Chart) -> Result<()>,
 ) -> Result<()> {
     let zone = draw.zone;
-    let mut reports = trend_reports(store, selection, draw)?;
     if overlay {
         let mut groups: BTreeMap<(&str, &str), Vec<&ProcessSummary>> = BTreeMap::new();
         for p in processes {
