@@ -4,6 +4,7 @@
 //! (`table`), and the leak finding over the dumps of one process (`diff`),
 //! pure functions over what the store gives back.
 
+pub mod diff;
 pub mod hash;
 pub mod line;
 pub mod read;
