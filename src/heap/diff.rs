@@ -452,12 +452,13 @@ fn verdict(
     {
         let top = persistent[0];
         let mut reason = format!(
-            "the heap grows by {} over {} dumps; {} sites retain in every window, first {} {} ({} objects, {} bytes)",
+            "the heap grows by {} over {} dumps; {} sites retain in every window, first {} ({} {}, {} objects, {} bytes)",
             mb(heap_growth),
             dumps.len(),
             persistent.len(),
             top.site.place(),
-            top.site.label(),
+            top.site.kind,
+            top.site.class,
             top.total.objects,
             top.total.bytes
         );

@@ -312,7 +312,14 @@ impl DumpReader {
                 totals.tracer_objects += 1;
                 totals.tracer_bytes += o.memsize;
             } else {
-                let class = class_names.id(&self.classes, &self.files, o.class, o.kind);
+                // A named class or module is shown by its own name, not as "Class".
+                let own_name = match self.classes.get(&o.address) {
+                    Some(ClassLine { name: Some(name), .. }) => Some(class_names.names.id(name)),
+                    _ => None,
+                };
+                let class = own_name.unwrap_or_else(|| {
+                    class_names.id(&self.classes, &self.files, o.class, o.kind)
+                });
                 let key = (o.kind, class, o.file, if o.file == 0 { 0 } else { o.line });
                 let site = *site_ids.entry(key).or_insert_with(|| {
                     let file = self.files.text(o.file);

@@ -5,6 +5,7 @@
 
 pub mod chart;
 pub mod check;
+pub mod heap;
 pub mod leak;
 
 use std::collections::{BTreeMap, HashMap};

@@ -5,6 +5,7 @@
 
 mod dumps;
 pub mod files;
+mod heap;
 mod logs;
 mod select;
 
@@ -19,6 +20,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use dumps::{DumpMeta, DumpOutcome};
+pub use heap::{DumpRow as HeapDumpRow, DumpTotalsRow, NearestSample};
 pub use files::{Earlier, FileMeta, Identity, KnownFiles};
 pub use logs::{FileCounts, FileOutcome, LogWrite};
 pub use select::{

@@ -54,11 +54,11 @@ SITES[:garbage] = __LINE__ - 2
 PLANT = { orders: 300, strings: 500, hashes: 200 }
 GARBAGE = 1000
 
-def round(number, leaking)
+def round(number, leaking, plant = PLANT)
   if leaking
-    leak_orders(PLANT[:orders])
-    leak_strings(PLANT[:strings], number)
-    leak_hashes(PLANT[:hashes])
+    leak_orders(plant[:orders])
+    leak_strings(plant[:strings], number)
+    leak_hashes(plant[:hashes])
   end
   churn(20_000)
 end
@@ -71,25 +71,25 @@ def dump(path)
   GC.enable
 end
 
-# Warm-up: every method once, so their call caches predate the first dump.
-leak_orders(1)
-leak_strings(1, 0)
-leak_hashes(1)
-churn(1)
-garbage(1)
+# Frozen, so File.open keeps no copy of them; defined before the warm-up, as a
+# new constant makes Ruby 3.1 renew every constant cache.
+DUMPS = Array.new(4) { |k| File.join(out, "leaky_#{epoch + 3600 * k}_#{pid}.dump").freeze }
+NOTHING = PLANT.transform_values { 0 }
 
-dumps = []
+# Warm-up: every call once, so the call caches Ruby makes on a first call
+# predate the first dump.
+round(0, true, PLANT.transform_values { 1 })
+dump(File::NULL)
+
 4.times do |k|
-  round(k, leaking) if k > 0
-  path = File.join(out, "leaky_#{epoch + 3600 * k}_#{pid}.dump")
-  dump(path)
-  dumps << File.basename(path)
+  round(k, leaking, k > 0 ? PLANT : NOTHING)
+  dump(DUMPS[k])
 end
 
 file = __FILE__
 planted = PLANT.to_h { |site, n| ["#{file}:#{SITES[site]}", leaking ? n : 0] }
 File.write("#{out}.expected.json", JSON.pretty_generate(
-  "dumps" => dumps,
+  "dumps" => DUMPS.map { |d| File.basename(d) },
   "file" => file,
   "sites" => SITES.to_h { |k, v| [k.to_s, v] },
   # Every window (three consecutive dumps) retains what its middle round planted.
