@@ -16,6 +16,9 @@ pub type Args = ListArgs;
 pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
     let selection = args.select.selection()?;
     let store = Store::open(db, Access::ReadOnly)?;
-    print_table(&dumps_table(&store, &selection, args.select.tz)?, args.format)?;
+    print_table(
+        &dumps_table(&store, &selection, args.select.tz)?,
+        args.format,
+    )?;
     Ok(ExitCode::SUCCESS)
 }

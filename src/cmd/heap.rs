@@ -54,7 +54,11 @@ pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
                     writeln!(out)?;
                 }
                 let (first, last) = (&p.dumps[0], &p.dumps[p.dumps.len() - 1]);
-                let worker = if p.worker.is_empty() { "worker unknown" } else { &p.worker };
+                let worker = if p.worker.is_empty() {
+                    "worker unknown"
+                } else {
+                    &p.worker
+                };
                 writeln!(
                     out,
                     "{} pid {} ({worker}): {} dumps, {} .. {}",

@@ -3,10 +3,10 @@
 pub mod appliance;
 pub mod check;
 pub mod completions;
+pub mod dumps;
 pub mod events;
 pub mod export;
 pub mod files;
-pub mod dumps;
 pub mod generate;
 pub mod heap;
 pub mod ingest;

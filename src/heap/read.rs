@@ -314,12 +314,13 @@ impl DumpReader {
             } else {
                 // A named class or module is shown by its own name, not as "Class".
                 let own_name = match self.classes.get(&o.address) {
-                    Some(ClassLine { name: Some(name), .. }) => Some(class_names.names.id(name)),
+                    Some(ClassLine {
+                        name: Some(name), ..
+                    }) => Some(class_names.names.id(name)),
                     _ => None,
                 };
-                let class = own_name.unwrap_or_else(|| {
-                    class_names.id(&self.classes, &self.files, o.class, o.kind)
-                });
+                let class = own_name
+                    .unwrap_or_else(|| class_names.id(&self.classes, &self.files, o.class, o.kind));
                 let key = (o.kind, class, o.file, if o.file == 0 { 0 } else { o.line });
                 let site = *site_ids.entry(key).or_insert_with(|| {
                     let file = self.files.text(o.file);

@@ -87,7 +87,10 @@ pub fn heap_report(store: &Store, selection: &Selection) -> Result<Vec<ProcessHe
     let mut by_process: BTreeMap<(String, i64), Vec<HeapDumpRow>> = BTreeMap::new();
     for d in store.heap_dumps(selection)? {
         if d.content.is_some() {
-            by_process.entry((d.host.clone(), d.pid)).or_default().push(d);
+            by_process
+                .entry((d.host.clone(), d.pid))
+                .or_default()
+                .push(d);
         }
     }
     let mut processes = Vec::new();
@@ -293,7 +296,13 @@ pub fn flat_table(processes: &[ProcessHeap], zone: Zone, top: usize) -> Table {
     ];
     let mut rows = Vec::new();
     for p in processes {
-        for s in p.analysis.sites.iter().filter(|s| s.total.objects > 0).take(top) {
+        for s in p
+            .analysis
+            .sites
+            .iter()
+            .filter(|s| s.total.objects > 0)
+            .take(top)
+        {
             for (i, (w, r)) in p.analysis.windows.iter().zip(&s.per_window).enumerate() {
                 if r.objects == 0 {
                     continue;

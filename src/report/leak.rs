@@ -89,6 +89,7 @@ pub fn process_table(reports: &[(&ReportProcess, ProcessReport)], zone: Zone) ->
         "live_per_hour",
         "old_per_hour",
         "dumps",
+        "heap",
         "restarts",
         "hours_to_limit",
         "verdict",
@@ -114,6 +115,12 @@ pub fn process_table(reports: &[(&ReportProcess, ProcessReport)], zone: Zone) ->
                 real(r.live.map(|f| f.slope), 0),
                 real(r.old.map(|f| f.slope), 0),
                 count(r.facts.dumps),
+                // Two dumps or more: `heap` tells what they retained.
+                Value::Text(if r.facts.dumps >= 2 {
+                    format!("heap --host {} --pid {}", p.host, p.pid)
+                } else {
+                    String::new()
+                }),
                 count(r.facts.restarts),
                 real(r.hours_to_limit, 1),
                 Value::Text(r.verdict.as_str().to_string()),

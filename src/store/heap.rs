@@ -150,7 +150,13 @@ impl Store {
 
     /// Queue messages a process delivered after `from_us` up to `to_us`, from
     /// its samples; None when it has no samples there.
-    pub fn heap_messages(&self, host: &str, pid: i64, from_us: i64, to_us: i64) -> Result<Option<i64>> {
+    pub fn heap_messages(
+        &self,
+        host: &str,
+        pid: i64,
+        from_us: i64,
+        to_us: i64,
+    ) -> Result<Option<i64>> {
         let (samples, messages): (i64, i64) = self
             .conn
             .prepare_cached(named("heap_messages"))?

@@ -20,8 +20,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use dumps::{DumpMeta, DumpOutcome};
-pub use heap::{DumpRow as HeapDumpRow, DumpTotalsRow, NearestSample};
 pub use files::{Earlier, FileMeta, Identity, KnownFiles};
+pub use heap::{DumpRow as HeapDumpRow, DumpTotalsRow, NearestSample};
 pub use logs::{FileCounts, FileOutcome, LogWrite};
 pub use select::{
     query_description, ChartSample, DumpRow, EnrichmentRow, MarkerKind, ProcessEvent,

@@ -23,7 +23,8 @@ end
 
 STEADY = Array.new(20_000) { |i| "steady #{i}" }
 LEAKED = []
-SITES = {}
+SITES = { leaked: __LINE__ - 1 }
+
 
 def leak_orders(n)
   n.times { |i| LEAKED << Order.new(i) }
