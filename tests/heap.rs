@@ -211,7 +211,7 @@ fn planted_leaks_are_found_exactly_with_their_growth_per_hour_and_per_message() 
     let csv = ok(tmp.path(), &db, &["heap", "--format", "csv"]);
     let rows: Vec<&str> = csv
         .lines()
-        .filter(|l| l.contains(&planted_sites[0][..]))
+        .filter(|l| l.contains(planted_sites[0]))
         .collect();
     assert_eq!(rows.len(), planted.len(), "{csv}");
 

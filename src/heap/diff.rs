@@ -149,19 +149,20 @@ const RSS_SHARE: f64 = 0.05;
 
 /// Objects of `b` not in `a` (traced ones only: untraced objects predate tracing).
 fn new_in(a: &ObjectTable, b: &ObjectTable) -> Vec<bool> {
-    let mut new = vec![false; b.len()];
     let mut j = 0;
-    for i in 0..b.len() {
-        if b.generation[i] == UNTRACED {
-            continue;
-        }
-        let address = b.address[i];
-        while j < a.len() && a.address[j] < address {
-            j += 1;
-        }
-        new[i] = !(j < a.len() && a.address[j] == address && a.generation[j] == b.generation[i]);
-    }
-    new
+    b.address
+        .iter()
+        .zip(&b.generation)
+        .map(|(&address, &generation)| {
+            if generation == UNTRACED {
+                return false;
+            }
+            while j < a.len() && a.address[j] < address {
+                j += 1;
+            }
+            !(j < a.len() && a.address[j] == address && a.generation[j] == generation)
+        })
+        .collect()
 }
 
 /// Whether each object of `b` is in `c` (same address and generation).
@@ -193,18 +194,16 @@ pub fn analyse(dumps: &[HeapDump], messages: &[Option<i64>]) -> HeapAnalysis {
         let kept = still_in(&b.table, &c.table, &new);
         let mut sites: BTreeMap<SiteKey, Retained> = BTreeMap::new();
         let mut total = Retained::default();
-        for i in 0..b.table.len() {
-            if kept[i] {
-                let bytes = b.table.memsize[i];
-                let Some(key) = b.sites.get(b.table.site[i] as usize) else {
-                    continue;
-                };
-                let r = sites.entry(key.clone()).or_default();
-                r.objects += 1;
-                r.bytes += bytes;
-                total.objects += 1;
-                total.bytes += bytes;
-            }
+        for (i, _) in kept.iter().enumerate().filter(|(_, &k)| k) {
+            let bytes = b.table.memsize[i];
+            let Some(key) = b.sites.get(b.table.site[i] as usize) else {
+                continue;
+            };
+            let r = sites.entry(key.clone()).or_default();
+            r.objects += 1;
+            r.bytes += bytes;
+            total.objects += 1;
+            total.bytes += bytes;
         }
         let rises: Vec<String> = [(a, b), (b, c)]
             .iter()
@@ -331,8 +330,8 @@ fn explain(
             continue;
         };
         let mut memo: HashMap<u32, String> = HashMap::new();
-        for i in 0..b.table.len() {
-            if !kept[i] || b.table.site[i] as usize != site {
+        for (i, _) in kept.iter().enumerate().filter(|(_, &k)| k) {
+            if b.table.site[i] as usize != site {
                 continue;
             }
             path_from = Some((w + 1, i));
