@@ -44,6 +44,10 @@ pub enum Command {
     Pids(cmd::pids::Args),
     /// List lifecycle events: memory limit exceeded, worker started, heap dump.
     Events(cmd::events::Args),
+    /// List heap dumps: what each holds beside the process's RSS and PSS at its time.
+    Dumps(cmd::dumps::Args),
+    /// What each process's heap dumps retained window after window, where and held by what.
+    Heap(cmd::heap::Args),
     /// Write selected samples out as CSV, or as gnuplot data files and scripts.
     Export(cmd::export::Args),
     /// Which processes and worker types leak, how fast, and after which messages.

@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod cli;
 pub mod cmd;
 pub mod export;
+pub mod heap;
 pub mod ingest;
 pub mod input;
 pub mod parse;

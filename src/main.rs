@@ -13,6 +13,8 @@ fn main() -> ExitCode {
         cli::Command::Workers(args) => cmd::workers::run(&cli.db, args),
         cli::Command::Pids(args) => cmd::pids::run(&cli.db, args),
         cli::Command::Events(args) => cmd::events::run(&cli.db, args),
+        cli::Command::Dumps(args) => cmd::dumps::run(&cli.db, args),
+        cli::Command::Heap(args) => cmd::heap::run(&cli.db, args),
         cli::Command::Export(args) => cmd::export::run(&cli.db, args),
         cli::Command::Report(args) => cmd::report::run(&cli.db, args),
         cli::Command::Plot(args) => cmd::plot::run(&cli.db, args),

@@ -119,6 +119,21 @@ fn print_report(out: &mut impl Write, report: &FileReport, quiet: bool) -> Resul
         FileReport::Failed { path, error } => {
             eprintln!("miq-memlog: {path}: {error:#} (nothing from this file was stored)")
         }
+        FileReport::Dump {
+            path,
+            content: Some(content),
+            ..
+        } => {
+            if let Some(first) = content.first_bad_line {
+                eprintln!(
+                    "miq-memlog: warning: {path}: {} bad lines skipped (first: line {first})",
+                    content.bad_lines
+                );
+            }
+            if !quiet {
+                writeln!(out, "dump      {path}: {content}")?;
+            }
+        }
         FileReport::Skipped { .. } | FileReport::Dump { .. } => {}
     }
     Ok(())

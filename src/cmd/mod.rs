@@ -3,10 +3,12 @@
 pub mod appliance;
 pub mod check;
 pub mod completions;
+pub mod dumps;
 pub mod events;
 pub mod export;
 pub mod files;
 pub mod generate;
+pub mod heap;
 pub mod html;
 pub mod ingest;
 pub mod pids;

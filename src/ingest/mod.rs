@@ -21,19 +21,19 @@ use std::thread;
 
 use anyhow::{anyhow, Context, Result};
 
-use crate::input::{is_gzip, sniff, Format, InputFile, LogBytes};
+use crate::heap::DumpReader;
+use crate::input::{sniff, Format, InputFile, LogBytes};
 use crate::parse::dump_name::parse_dump_name;
 use crate::parse::journal::YearStart;
 use crate::parse::reader::{Reader, ReaderState, Scanners};
 use crate::parse::scan::{Candidate, MAX_CANDIDATE_LINE};
 use crate::parse::{LogTime, Parsed, Record};
-use crate::store::files::content_hash;
 use crate::store::{
     DumpMeta, DumpOutcome, Earlier, FileMeta, FileOutcome, Identity, KnownFiles, Store,
 };
 use crate::zone::{decide, Clock, Heartbeats, ZoneChoice, ZoneDecision, UTC};
 use buffer::RecordBuffer;
-pub use report::{FileReport, LogReport, Reject, Totals};
+pub use report::{DumpSummary, FileReport, LogReport, Reject, Totals};
 
 /// The host name used when none is given.
 pub const DEFAULT_HOST: &str = "appliance";
@@ -318,7 +318,8 @@ fn read_file(
     })))
 }
 
-/// A heap dump: its identity and what its name says.
+/// A heap dump: its identity, what its name says and what it holds, read
+/// as it streams (inflated on the reading thread, hashed as it passes).
 fn read_dump(
     file: &InputFile,
     quick_key: String,
@@ -329,16 +330,19 @@ fn read_dump(
     let name = parse_dump_name(&file_name).ok_or_else(|| {
         anyhow!("a heap dump, but its name does not say its time and pid (<prefix>_<epoch>_<pid>.dump[.gz])")
     })?;
-    let hash = content_hash(&file.path).with_context(|| format!("cannot read {}", file.shown()))?;
-    progress(file.size);
-    let compressed =
-        is_gzip(&file.path).with_context(|| format!("cannot read {}", file.shown()))?;
+    let bar = progress.clone();
+    // A dump is stored whole or not at all: a truncated gzip fails it.
+    let mut bytes = LogBytes::open(&file.path, false, move |n| bar(n))?;
+    let content = DumpReader::read_all(&mut bytes);
+    let read = bytes.finish();
+    let content = content.with_context(|| format!("reading heap dump {}", file.shown()))?;
+    let read = read.with_context(|| format!("reading heap dump {}", file.shown()))?;
     let meta = FileMeta {
         path: file.shown(),
-        hash,
+        hash: read.hash,
         quick_key,
         size_bytes: file.size,
-        compressed,
+        compressed: read.compressed,
         host: options
             .hosts
             .named(file)
@@ -347,14 +351,15 @@ fn read_dump(
         zone: UTC.to_string(),
         zone_inferred: false,
         partial: false,
-        lines: 0,
-        rejected: 0,
+        lines: content.totals.lines,
+        rejected: content.totals.bad_lines,
         cut: 0,
     };
     Ok(Read::Dump(DumpMeta {
         file: meta,
         file_name,
         name,
+        content: Some(Box::new(content)),
     }))
 }
 
@@ -371,6 +376,7 @@ fn store_file(
             Ok(FileReport::Dump {
                 path,
                 new_dump: false,
+                content: None,
             })
         }
         Read::Known(earlier) => Ok(FileReport::Skipped { path, earlier }),
@@ -378,9 +384,23 @@ fn store_file(
             let outcome = store
                 .write_dump(&meta)
                 .with_context(|| format!("storing {path}"))?;
-            Ok(FileReport::Dump {
-                path,
-                new_dump: matches!(outcome, DumpOutcome::Stored { new_dump: true }),
+            let summary = meta.content.as_ref().map(|c| DumpSummary {
+                objects: c.totals.objects,
+                bytes: c.totals.bytes,
+                garbage_objects: c.totals.garbage_objects,
+                bad_lines: c.totals.bad_lines,
+                first_bad_line: c.totals.first_bad_line,
+            });
+            Ok(match outcome {
+                DumpOutcome::AlreadyIngested(earlier) => FileReport::Skipped { path, earlier },
+                DumpOutcome::Stored {
+                    new_dump,
+                    new_content,
+                } => FileReport::Dump {
+                    path,
+                    new_dump,
+                    content: summary.filter(|_| new_content),
+                },
             })
         }
         Read::Log(log) => store_log(store, file, options, *log),

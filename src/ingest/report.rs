@@ -39,6 +39,8 @@ pub enum FileReport {
     Dump {
         path: String,
         new_dump: bool,
+        /// What its content holds, when it was read and stored (not another copy's).
+        content: Option<DumpSummary>,
     },
     /// The same bytes were ingested before.
     Skipped {
@@ -50,6 +52,36 @@ pub enum FileReport {
         path: String,
         error: anyhow::Error,
     },
+}
+
+/// One dump's content, as its report line says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DumpSummary {
+    pub objects: u64,
+    pub bytes: u64,
+    pub garbage_objects: u64,
+    pub bad_lines: u64,
+    pub first_bad_line: Option<u64>,
+}
+
+impl fmt::Display for DumpSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} live objects ({:.1} MB), {} garbage",
+            self.objects,
+            self.bytes as f64 / 1e6,
+            self.garbage_objects
+        )?;
+        if let Some(first) = self.first_bad_line {
+            write!(
+                f,
+                ", {} bad lines skipped (first: line {first})",
+                self.bad_lines
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// The run's totals, as its last line says them.

@@ -146,6 +146,7 @@ pub fn process_table(reports: &[(&ReportProcess, ProcessReport)], zone: Zone) ->
         "live_per_hour",
         "old_per_hour",
         "dumps",
+        "heap",
         "restarts",
         "hours_to_limit",
         "verdict",
@@ -171,6 +172,12 @@ pub fn process_table(reports: &[(&ReportProcess, ProcessReport)], zone: Zone) ->
                 real(r.live.map(|f| f.slope), 0),
                 real(r.old.map(|f| f.slope), 0),
                 count(r.facts.dumps),
+                // Two dumps or more: `heap` tells what they retained.
+                Value::Text(if r.facts.dumps >= 2 {
+                    format!("heap --host {} --pid {}", p.host, p.pid)
+                } else {
+                    String::new()
+                }),
                 count(r.facts.restarts),
                 real(r.hours_to_limit, 1),
                 Value::Text(r.verdict.as_str().to_string()),
@@ -294,7 +301,7 @@ pub fn reports_by_process(
         .collect())
 }
 
-fn table_of(columns: &[&str], rows: Vec<Vec<Value>>) -> Table {
+pub(crate) fn table_of(columns: &[&str], rows: Vec<Vec<Value>>) -> Table {
     Table {
         columns: columns.iter().map(|c| c.to_string()).collect(),
         rows,
@@ -316,7 +323,7 @@ fn count(n: usize) -> Value {
 }
 
 /// Rounded to `decimals`; unknown and non-finite values are empty.
-fn real(x: Option<f64>, decimals: i32) -> Value {
+pub(crate) fn real(x: Option<f64>, decimals: i32) -> Value {
     match x.filter(|x| x.is_finite()) {
         Some(x) => {
             let scale = 10f64.powi(decimals);
@@ -328,12 +335,12 @@ fn real(x: Option<f64>, decimals: i32) -> Value {
     }
 }
 
-fn megabytes(bytes: Option<i64>) -> Value {
+pub(crate) fn megabytes(bytes: Option<i64>) -> Value {
     real(bytes.map(|b| b as f64 / BYTES_PER_MB), 1)
 }
 
 /// `2017-03-01T00:00:16Z` (or with the zone's offset): whole seconds are enough here.
-fn iso_seconds(zone: Zone, ts_us: i64) -> String {
+pub(crate) fn iso_seconds(zone: Zone, ts_us: i64) -> String {
     let iso = zone.format_iso(ts_us);
     match iso.find('.') {
         Some(dot) => format!("{}{}", &iso[..dot], &iso[dot + 7..]),

@@ -5,6 +5,7 @@
 
 pub mod chart;
 pub mod check;
+pub mod heap;
 pub mod leak;
 pub mod page;
 

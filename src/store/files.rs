@@ -184,9 +184,9 @@ impl Store {
     /// Every ingested file (logs and heap dumps), so unchanged files are
     /// recognised before they are read.
     pub fn known_files(&self) -> Result<KnownFiles> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT quick_key, hash, path, host, format FROM source_file")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT quick_key, hash, path, host, format FROM source_file WHERE heap_read = 1",
+        )?;
         let mut known = KnownFiles::default();
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {

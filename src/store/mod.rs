@@ -5,6 +5,7 @@
 
 mod dumps;
 pub mod files;
+mod heap;
 mod logs;
 mod select;
 
@@ -20,6 +21,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use dumps::{DumpMeta, DumpOutcome};
 pub use files::{Earlier, FileMeta, Identity, KnownFiles};
+pub use heap::{DumpRow as HeapDumpRow, DumpTotalsRow, NearestSample};
 pub use logs::{FileCounts, FileOutcome, LogWrite};
 pub use select::{
     query_description, ChartSample, DumpRow, EnrichmentRow, MarkerKind, ProcessEvent,

@@ -35,7 +35,7 @@ impl Selection {
     }
 
     /// The named parameters every selecting query in `queries/` takes.
-    fn params(&self) -> SelectionParams {
+    pub(super) fn params(&self) -> SelectionParams {
         SelectionParams {
             host: self.host.clone(),
             worker: self.worker.as_ref().map(|r| r.as_str().to_string()),
@@ -47,7 +47,7 @@ impl Selection {
     }
 }
 
-struct SelectionParams {
+pub(super) struct SelectionParams {
     host: Option<String>,
     worker: Option<String>,
     pids: Option<String>,
@@ -58,7 +58,7 @@ struct SelectionParams {
 
 impl SelectionParams {
     /// Binds the parameters the statement actually names.
-    fn bind(&self, stmt: &Statement<'_>) -> Vec<(&'static str, &dyn ToSql)> {
+    pub(super) fn bind(&self, stmt: &Statement<'_>) -> Vec<(&'static str, &dyn ToSql)> {
         let all: [(&'static str, &dyn ToSql); 6] = [
             (":host", &self.host),
             (":worker", &self.worker),
@@ -193,6 +193,17 @@ pub const NAMED_QUERIES: &[(&str, &str)] = &[
         include_str!("../../queries/export_samples.sql"),
     ),
     ("files", include_str!("../../queries/files.sql")),
+    ("heap_dumps", include_str!("../../queries/heap_dumps.sql")),
+    (
+        "heap_messages",
+        include_str!("../../queries/heap_messages.sql"),
+    ),
+    (
+        "heap_nearest_sample",
+        include_str!("../../queries/heap_nearest_sample.sql"),
+    ),
+    ("heap_sites", include_str!("../../queries/heap_sites.sql")),
+    ("heap_table", include_str!("../../queries/heap_table.sql")),
     ("pids", include_str!("../../queries/pids.sql")),
     (
         "process_events",
@@ -224,7 +235,7 @@ pub const NAMED_QUERIES: &[(&str, &str)] = &[
     ("workers", include_str!("../../queries/workers.sql")),
 ];
 
-fn named(name: &str) -> &'static str {
+pub(super) fn named(name: &str) -> &'static str {
     NAMED_QUERIES
         .iter()
         .find(|(n, _)| *n == name)
