@@ -1,7 +1,8 @@
 -- The processes a leak report covers: one row per selected process with the heap dumps and the
 -- memory restarts (memory_exceeded events, and the server's own server_memory_exceeded exits) of
 -- its host and pid during its life and the window,
--- and the memory limit its worker type was last restarted at on that host. A process's life runs
+-- the memory limit its worker type was last restarted at on that host, and its samples in all
+-- (from the per-process summaries: what analysing it will cost). A process's life runs
 -- from its first sample until the next process of the same host and pid starts.
 -- Parameters: :host (text), :worker (regex on the worker type), :pids (JSON array of integers),
 -- :from_us, :to_us (UTC µs, inclusive, for the events); NULL means no restriction.
@@ -26,7 +27,8 @@ SELECT l.id, l.host, l.pid, l.worker,
        (SELECT e.limit_bytes FROM event e
         WHERE e.host = l.host AND e.worker = l.worker AND e.kind IN ('memory_exceeded', 'server_memory_exceeded')
           AND e.limit_bytes IS NOT NULL
-        ORDER BY e.ts_us DESC LIMIT 1) AS limit_bytes
+        ORDER BY e.ts_us DESC LIMIT 1) AS limit_bytes,
+       (SELECT SUM(ps.samples) FROM process_summary ps WHERE ps.process_id = l.id) AS samples
 FROM life l
 WHERE :worker IS NULL OR regexp(:worker, l.worker) OR regexp(:worker, l.worker || '::Runner')
 ORDER BY l.host, l.pid, l.first_us

@@ -624,27 +624,42 @@ fn the_report_query_runs_in_the_sqlite3_shell() {
         .lines()
         .map(|l| l.split(',').skip(1).map(String::from).collect())
         .collect();
+    // The last column, the process's samples, counted by the shell itself.
+    let samples = |pid: &str| {
+        let out = Command::new("sqlite3")
+            .arg(&db.db)
+            .arg(format!(
+                "SELECT COUNT(*) FROM sample s JOIN process p ON p.id = s.process_id
+                 WHERE p.host = 'appliance-a' AND p.pid = {pid}"
+            ))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
     assert_eq!(
         rows,
         [
             [
-                "appliance-a",
-                "55012",
-                "MiqEmsMetricsProcessorWorker",
-                "1",
-                "1",
-                "629145600"
+                "appliance-a".to_string(),
+                "55012".into(),
+                "MiqEmsMetricsProcessorWorker".into(),
+                "1".into(),
+                "1".into(),
+                "629145600".into(),
+                samples("55012"),
             ],
             [
-                "appliance-a",
-                "57231",
-                "MiqEmsMetricsProcessorWorker",
-                "1",
-                "0",
-                "629145600"
+                "appliance-a".to_string(),
+                "57231".into(),
+                "MiqEmsMetricsProcessorWorker".into(),
+                "1".into(),
+                "0".into(),
+                "629145600".into(),
+                samples("57231"),
             ],
         ]
     );
+    assert_ne!(samples("55012"), "0");
 }
 
 #[test]

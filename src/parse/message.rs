@@ -3,7 +3,7 @@
 //! record. Every shape is parsed by hand from the literal markers of the
 //! formats reference; values are validated, never guessed.
 
-use memchr::{memchr, memrchr};
+use memchr::{memchr, memchr2, memrchr};
 
 use super::time::parse_datetime;
 use super::{
@@ -196,7 +196,7 @@ fn patch_sample(
         }
         _ => return Err("no {Live:, Old:, RSS:, PSS:} block at the end of the line"),
     };
-    let worker = worker_type(&text(p.class)).to_string();
+    let worker = worker_type(&String::from_utf8_lossy(p.class)).to_string();
     let mut sample = Sample::new(meta.line_no, meta.time, meta.pid, worker, SampleKind::Patch);
     let mut known = 0;
     for pair in tail[block_start + 1..tail.len() - 1].split(|&c| c == b',') {
@@ -257,25 +257,34 @@ fn queue_message(inspect: &[u8]) -> QueueMessage {
         return found;
     };
     let body = &inspect[start + b"#<MiqQueue ".len()..];
-    let mut closers: Vec<u8> = Vec::new();
-    let mut in_string = false;
+    // Open brackets awaiting their closer; messages nest a few levels, so the
+    // stack lives in place and only a deeper one spills to the heap.
+    let mut closers = Closers::default();
     let mut field_start = 0;
     let mut i = 0;
     while i < body.len() {
         let c = body[i];
-        if in_string {
-            match c {
-                b'\\' => i += 1,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            i += 1;
-            continue;
-        }
         let mut end_of_field = false;
         let mut end_of_object = false;
         match c {
-            b'"' => in_string = true,
+            b'"' => {
+                // To the closing quote, past escaped characters.
+                let mut at = i + 1;
+                loop {
+                    if at >= body.len() {
+                        return found;
+                    }
+                    match memchr2(b'"', b'\\', &body[at..]) {
+                        Some(n) if body[at + n] == b'\\' => at += n + 2,
+                        Some(n) => {
+                            at += n;
+                            break;
+                        }
+                        None => return found,
+                    }
+                }
+                i = at;
+            }
             b'=' if body.get(i + 1) == Some(&b'>') => i += 1,
             b'(' => closers.push(b')'),
             b'[' => closers.push(b']'),
@@ -284,9 +293,7 @@ fn queue_message(inspect: &[u8]) -> QueueMessage {
                 closers.push(b'>');
                 i += 1;
             }
-            b')' | b']' | b'}' | b'>' if closers.last() == Some(&c) => {
-                closers.pop();
-            }
+            b')' | b']' | b'}' | b'>' if closers.last() == Some(c) => closers.pop(),
             b',' if closers.is_empty() => end_of_field = true,
             b'>' if closers.is_empty() => end_of_object = true,
             _ => {}
@@ -294,13 +301,53 @@ fn queue_message(inspect: &[u8]) -> QueueMessage {
         if end_of_field || end_of_object {
             queue_field(&body[field_start..i], &mut found);
             field_start = i + 1;
-            if end_of_object {
+            let all =
+                found.id.is_some() && found.class_name.is_some() && found.method_name.is_some();
+            if end_of_object || all {
                 return found;
             }
         }
         i += 1;
     }
     found
+}
+
+/// A stack of expected closing brackets, in place up to 32 deep.
+#[derive(Default)]
+struct Closers {
+    inline: [u8; 32],
+    len: usize,
+    deeper: Vec<u8>,
+}
+
+impl Closers {
+    fn push(&mut self, c: u8) {
+        if self.len < self.inline.len() {
+            self.inline[self.len] = c;
+        } else {
+            self.deeper.push(c);
+        }
+        self.len += 1;
+    }
+
+    fn pop(&mut self) {
+        self.len -= 1;
+        if self.len >= self.inline.len() {
+            self.deeper.pop();
+        }
+    }
+
+    fn last(&self) -> Option<u8> {
+        match self.len {
+            0 => None,
+            n if n <= self.inline.len() => Some(self.inline[n - 1]),
+            _ => self.deeper.last().copied(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
 fn queue_field(field: &[u8], found: &mut QueueMessage) {
@@ -311,7 +358,11 @@ fn queue_field(field: &[u8], found: &mut QueueMessage) {
     let value = field[colon + 2..].trim_ascii();
     let quoted = || {
         let inner = value.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-        Some(text(inner).replace("\\\"", "\"").replace("\\\\", "\\"))
+        let inner = text(inner);
+        if !inner.contains('\\') {
+            return Some(inner);
+        }
+        Some(inner.replace("\\\"", "\"").replace("\\\\", "\\"))
     };
     match &field[..colon] {
         b"id" => found.id = parse_count(value).ok(),
@@ -978,6 +1029,35 @@ mod tests {
         let s = sample(&PATCH.replace("INFO -- : ", "INFO -- miq_memlog: "));
         assert_eq!(s.time, LogTime::Utc(sample(PATCH).time.us()));
         assert!(matches!(sample(PATCH).time, LogTime::Local(_)));
+    }
+
+    #[test]
+    fn queue_fields_past_deep_nesting_escapes_and_cut_strings() {
+        let q = |inner: &str| queue_message(format!("(#<MiqQueue {inner}>)").as_bytes());
+        // 40 levels of brackets: deeper than the stack kept in place.
+        let deep = format!("{}1{}", "[".repeat(40), "]".repeat(40));
+        let got = q(&format!(
+            r#"id: 7, args: {deep}, method_name: "a\\b\"c", class_name: "X, y", instance_id: 1"#
+        ));
+        assert_eq!(
+            got,
+            QueueMessage {
+                id: Some(7),
+                class_name: Some("X, y".into()),
+                method_name: Some(r#"a\b"c"#.into()),
+            }
+        );
+        // A comma or `>` inside a string or a nested object splits nothing.
+        let got =
+            q(r#"id: 8, args: ["x>y", #<Foo a: 1, b: 2>], class_name: "C", method_name: "m""#);
+        assert_eq!((got.id, got.class_name.as_deref()), (Some(8), Some("C")));
+        assert_eq!(got.method_name.as_deref(), Some("m"));
+        // A string left open (the line was cut) or ending in a backslash ends
+        // the walk with what came before it.
+        let got = queue_message(br#"#<MiqQueue id: 9, method_name: "cut"#);
+        assert_eq!((got.id, got.method_name), (Some(9), None));
+        let got = queue_message(b"#<MiqQueue id: 10, method_name: \"cut\\");
+        assert_eq!((got.id, got.method_name), (Some(10), None));
     }
 
     #[test]

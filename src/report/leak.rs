@@ -40,7 +40,7 @@ pub fn message_table(
 ) -> Result<Table> {
     let mut tally = MessageTally::default();
     for p in processes {
-        tally.add_process(&p.worker, &store.process_series(p.id, selection)?);
+        tally.add_process(&p.worker, &store.process_series(p.id, selection, true)?);
     }
     Ok(message_rows(&tally))
 }
@@ -65,7 +65,9 @@ pub fn analyse_all<'a>(
     if threads <= 1 {
         let mut reports = Vec::with_capacity(processes.len());
         for p in processes {
-            if let Some(report) = analyse(&store.process_series(p.id, selection)?, facts_of(p)) {
+            if let Some(report) =
+                analyse(&store.process_series(p.id, selection, false)?, facts_of(p))
+            {
                 reports.push((p, report));
             }
         }
@@ -91,9 +93,14 @@ pub fn analyse_all<'a>(
             });
         }
         drop(report_tx);
-        // Sending stops at the first read error; the workers then drain and stop.
-        for (index, p) in processes.iter().enumerate() {
-            let samples = store.process_series(p.id, selection)?;
+        // The largest first, so that no long fit starts last while the other
+        // cores have nothing left. Sending stops at the first read error; the
+        // workers then drain and stop.
+        let mut order: Vec<usize> = (0..processes.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(processes[i].samples));
+        for index in order {
+            let p = &processes[index];
+            let samples = store.process_series(p.id, selection, false)?;
             if series_tx.send((index, samples)).is_err() {
                 break;
             }

@@ -32,6 +32,15 @@ pub enum FileOutcome {
     AlreadyIngested(Earlier),
 }
 
+/// Samples of one process and source: how many, first and last time, highest RSS.
+#[derive(Debug, Clone, Copy)]
+struct Summary {
+    samples: i64,
+    first_us: i64,
+    last_us: i64,
+    rss_max: Option<i64>,
+}
+
 /// A process of the file being written and the span of its samples there.
 struct Span {
     host: Option<String>,
@@ -62,6 +71,9 @@ pub struct LogWrite<'s> {
     processes: HashMap<i64, Vec<Span>>,
     /// Samples waiting to be inserted, with their process id and UTC time.
     pending: Vec<(i64, i64, Sample)>,
+    /// What the file offered of each process and source: while every sample
+    /// offered is added, the summaries need nothing read back.
+    offered: HashMap<(i64, &'static str), Summary>,
     counts: FileCounts,
     first_us: Option<i64>,
     last_us: Option<i64>,
@@ -108,6 +120,7 @@ impl Store {
             path: meta.path.clone(),
             processes: HashMap::new(),
             pending: Vec::with_capacity(PENDING_ROWS),
+            offered: HashMap::new(),
             counts: FileCounts::default(),
             first_us: None,
             last_us: None,
@@ -229,6 +242,19 @@ impl LogWrite<'_> {
         // Stable: of two samples with one key, the earlier line is stored.
         self.pending
             .sort_by_key(|(process_id, utc_us, s)| (*process_id, *utc_us, s.kind.as_str()));
+        for (process_id, utc_us, s) in &self.pending {
+            let kind = s.kind.as_str();
+            let sum = self.offered.entry((*process_id, kind)).or_insert(Summary {
+                samples: 0,
+                first_us: *utc_us,
+                last_us: *utc_us,
+                rss_max: None,
+            });
+            sum.samples += 1;
+            sum.first_us = sum.first_us.min(*utc_us);
+            sum.last_us = sum.last_us.max(*utc_us);
+            sum.rss_max = sum.rss_max.max(s.rss_bytes);
+        }
         let mut added = 0;
         let mut rows = self.pending.chunks_exact(ROWS_PER_INSERT);
         for full in &mut rows {
@@ -334,6 +360,7 @@ impl LogWrite<'_> {
             file_id,
             path,
             processes,
+            offered,
             counts,
             first_us,
             last_us,
@@ -357,22 +384,36 @@ impl LogWrite<'_> {
             for s in processes.values().flatten() {
                 span.execute(params![s.id, s.first_us, s.last_us])?;
             }
-            // The file's new samples are those stored with its id: added to
-            // each touched process's summary, read back over the file's span.
-            let mut summary = tx.prepare_cached(
-                "INSERT INTO process_summary (process_id, source, samples, first_us, last_us, rss_max)
-                 SELECT process_id, source, COUNT(*), MIN(ts_us), MAX(ts_us), MAX(rss_bytes)
-                 FROM sample
-                 WHERE process_id = ?1 AND ts_us BETWEEN ?2 AND ?3 AND file_id = ?4
-                 GROUP BY source
-                 ON CONFLICT (process_id, source) DO UPDATE SET
+            const ADD: &str = "ON CONFLICT (process_id, source) DO UPDATE SET
                      samples = samples + excluded.samples,
                      first_us = min(first_us, excluded.first_us),
                      last_us = max(last_us, excluded.last_us),
-                     rss_max = max(coalesce(rss_max, excluded.rss_max), coalesce(excluded.rss_max, rss_max))",
-            )?;
-            for s in processes.values().flatten() {
-                summary.execute(params![s.id, s.first_us, s.last_us, file_id])?;
+                     rss_max = max(coalesce(rss_max, excluded.rss_max), coalesce(excluded.rss_max, rss_max))";
+            if counts.samples_present == 0 {
+                // Every sample offered was added: the summaries are those offered.
+                let mut summary = tx.prepare_cached(&format!(
+                    "INSERT INTO process_summary (process_id, source, samples, first_us, last_us, rss_max)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) {ADD}"
+                ))?;
+                for ((process_id, source), s) in &offered {
+                    summary.execute(params![
+                        process_id, source, s.samples, s.first_us, s.last_us, s.rss_max
+                    ])?;
+                }
+            } else {
+                // Some were stored before: the file's new samples are those
+                // stored with its id, read back over each process's span.
+                let mut summary = tx.prepare_cached(&format!(
+                    "INSERT INTO process_summary (process_id, source, samples, first_us, last_us, rss_max)
+                     SELECT process_id, source, COUNT(*), MIN(ts_us), MAX(ts_us), MAX(rss_bytes)
+                     FROM sample
+                     WHERE process_id = ?1 AND ts_us BETWEEN ?2 AND ?3 AND file_id = ?4
+                     GROUP BY source
+                     {ADD}"
+                ))?;
+                for s in processes.values().flatten() {
+                    summary.execute(params![s.id, s.first_us, s.last_us, file_id])?;
+                }
             }
         }
         tx.prepare_cached(

@@ -10,6 +10,9 @@ use super::Store;
 use crate::analysis::Sample;
 use crate::parse::SampleKind;
 
+/// A sample's queue message: id, class and method.
+type Message = (Option<i64>, Option<String>, Option<String>);
+
 /// Which processes, samples and events a command looks at. Every field narrows;
 /// the default selects everything. Values are always bound as SQL parameters.
 #[derive(Debug, Clone, Default)]
@@ -482,6 +485,8 @@ pub struct ReportProcess {
     pub dumps: usize,
     pub restarts: usize,
     pub limit_bytes: Option<i64>,
+    /// Its samples of every source and time (what analysing it costs).
+    pub samples: u64,
 }
 
 impl Store {
@@ -500,6 +505,7 @@ impl Store {
                 dumps: r.get::<_, u32>(4)? as usize,
                 restarts: r.get::<_, u32>(5)? as usize,
                 limit_bytes: r.get(6)?,
+                samples: r.get::<_, Option<i64>>(7)?.unwrap_or(0) as u64,
             })
         })?;
         rows.collect::<Result<_, _>>()
@@ -507,8 +513,13 @@ impl Store {
     }
 
     /// The samples of one process inside the selection's window and source, in
-    /// time order.
-    pub fn process_series(&self, process_id: i64, sel: &Selection) -> Result<Vec<Sample>> {
+    /// time order; the message each followed only where `messages` asks for it.
+    pub fn process_series(
+        &self,
+        process_id: i64,
+        sel: &Selection,
+        messages: bool,
+    ) -> Result<Vec<Sample>> {
         let mut stmt = self.conn.prepare_cached(named("report_series"))?;
         let params = rusqlite::named_params! {
             ":process_id": process_id,
@@ -516,18 +527,26 @@ impl Store {
             ":to_us": sel.to_us,
             ":source": sel.source.map(SampleKind::as_str),
         };
+        let message = |r: &Row<'_>| -> rusqlite::Result<Message> {
+            if messages {
+                Ok((r.get(6)?, r.get(7)?, r.get(8)?))
+            } else {
+                Ok((None, None, None))
+            }
+        };
         let rows = stmt.query_map(params, |r| {
-            let source: String = r.get(1)?;
+            let source = r.get_ref(1)?.as_str().unwrap_or_default();
+            let (msg_id, msg_class, msg_method) = message(r)?;
             Ok(Sample {
                 ts_us: r.get(0)?,
-                source: SampleKind::from_name(&source).unwrap_or(SampleKind::Status),
+                source: SampleKind::from_name(source).unwrap_or(SampleKind::Status),
                 rss_bytes: r.get(2)?,
                 pss_bytes: r.get(3)?,
                 live_slots: r.get(4)?,
                 old_objects: r.get(5)?,
-                msg_id: r.get(6)?,
-                msg_class: r.get(7)?,
-                msg_method: r.get(8)?,
+                msg_id,
+                msg_class,
+                msg_method,
             })
         })?;
         rows.collect::<Result<_, _>>()
