@@ -166,9 +166,20 @@ const TAIL_WINDOW: usize = 16 * 1024;
 const HEAD_WINDOW: usize = 160;
 
 /// Reads one line (without its newline).
+#[inline]
 pub fn read_line(line: &[u8]) -> Line<'_> {
+    if memchr::memchr(0, line).is_some() {
+        return Line::Bad;
+    }
+    read_line_without_nul(line)
+}
+
+/// Reads one line its caller knows to hold no NUL byte (found while it looked
+/// for the line's end).
+#[inline]
+pub fn read_line_without_nul(line: &[u8]) -> Line<'_> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if line.len() < 2 || line[line.len() - 1] != b'}' || memchr::memchr(0, line).is_some() {
+    if line.len() < 2 || line[line.len() - 1] != b'}' {
         return Line::Bad;
     }
     if let Some(rest) = line.strip_prefix(b"{\"address\":\"0x") {
@@ -197,6 +208,7 @@ pub fn read_line(line: &[u8]) -> Line<'_> {
     Line::Bad
 }
 
+#[inline]
 fn object(rest: &[u8]) -> Option<Line<'_>> {
     let (address, rest) = hex(rest)?;
     let rest = rest.strip_prefix(b"\", \"type\":\"")?;
@@ -329,6 +341,7 @@ fn list(bytes: &[u8]) -> Option<&[u8]> {
 }
 
 /// Lowercase hex digits up to the first other byte; at most 16.
+#[inline]
 fn hex(bytes: &[u8]) -> Option<(u64, &[u8])> {
     let mut value = 0u64;
     let mut n = 0;
@@ -348,6 +361,7 @@ fn hex(bytes: &[u8]) -> Option<(u64, &[u8])> {
     Some((value, &bytes[n..]))
 }
 
+#[inline]
 fn number(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 19 {
         return None;
@@ -363,6 +377,7 @@ fn number(digits: &[u8]) -> Option<u64> {
 }
 
 /// Calls `each` with every address in a references list (`"0x1", "0x2"`).
+#[inline]
 pub fn for_each_reference(list: &[u8], mut each: impl FnMut(u64)) {
     let mut at = 0;
     while let Some(i) = memchr::memchr(b'x', &list[at..]) {

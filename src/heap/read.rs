@@ -10,7 +10,8 @@ use std::io::{self, BufRead};
 
 use super::hash::FastMap;
 use super::line::{
-    for_each_reference, read_line, Line, ObjectLine, T_CLASS, T_ICLASS, T_IMEMO, T_MODULE,
+    for_each_reference, read_line, read_line_without_nul, Line, ObjectLine, T_CLASS, T_ICLASS,
+    T_IMEMO, T_MODULE,
 };
 use super::table::{ObjectTable, ROOT_PARENT, UNTRACED};
 
@@ -206,10 +207,21 @@ impl DumpReader {
                     }
                 }
             }
+            // Line ends and NUL bytes (a line holding one is bad) in one pass.
             let mut start = 0;
-            for end in memchr::memchr_iter(b'\n', rest) {
-                reader.line(&rest[start..end]);
-                start = end + 1;
+            let mut nul = false;
+            for at in memchr::memchr2_iter(b'\n', 0, rest) {
+                if rest[at] == 0 {
+                    nul = true;
+                    continue;
+                }
+                if nul {
+                    reader.line(&rest[start..at]);
+                    nul = false;
+                } else {
+                    reader.line_without_nul(&rest[start..at]);
+                }
+                start = at + 1;
             }
             reader.carry(&mut carry, &rest[start..], &mut skipping);
             bytes.consume(len);
@@ -243,8 +255,17 @@ impl DumpReader {
 
     /// Reads one line (without its newline).
     pub fn line(&mut self, line: &[u8]) {
+        self.read(read_line(line));
+    }
+
+    fn line_without_nul(&mut self, line: &[u8]) {
+        self.read(read_line_without_nul(line));
+    }
+
+    #[inline]
+    fn read(&mut self, read: Line<'_>) {
         self.lines += 1;
-        match read_line(line) {
+        match read {
             Line::Object(o) => self.object(o),
             Line::Root(root) => {
                 let category = match self
@@ -368,6 +389,26 @@ impl DumpReader {
         let mut addresses: Vec<u64> = order.iter().map(|&i| objects[i as usize].address).collect();
         let index = AddressIndex::new(&addresses);
 
+        // Every object's edges as positions, in address order; edges to
+        // addresses no line has are dropped here, once.
+        let mut targets: Vec<u32> = Vec::with_capacity(edges.len());
+        let mut first: Vec<u32> = Vec::with_capacity(n + 1);
+        for &i in &order {
+            let i = i as usize;
+            first.push(targets.len() as u32);
+            let start = objects[i].edges_start as usize;
+            let end = objects
+                .get(i + 1)
+                .map_or(edges.len(), |o| o.edges_start as usize);
+            targets.extend(
+                edges[start..end]
+                    .iter()
+                    .filter_map(|&a| index.find(&addresses, a).map(|j| j as u32)),
+            );
+        }
+        first.push(targets.len() as u32);
+        drop(edges);
+
         // Breadth first from the ROOT lines: `parent` is on a shortest path.
         const UNSEEN: u32 = u32::MAX;
         let mut parent = vec![UNSEEN; n];
@@ -381,27 +422,21 @@ impl DumpReader {
             }
         }
         drop(roots);
+        drop(index);
         let mut head = 0;
         while head < queue.len() {
             let k = queue[head];
             head += 1;
-            let i = order[k as usize] as usize;
-            let start = objects[i].edges_start as usize;
-            let end = objects
-                .get(i + 1)
-                .map_or(edges.len(), |o| o.edges_start as usize);
-            for &address in &edges[start..end] {
-                if let Some(j) = index.find(&addresses, address) {
-                    if parent[j] == UNSEEN {
-                        parent[j] = k;
-                        queue.push(j as u32);
-                    }
+            let range = first[k as usize] as usize..first[k as usize + 1] as usize;
+            for &j in &targets[range] {
+                if parent[j as usize] == UNSEEN {
+                    parent[j as usize] = k;
+                    queue.push(j);
                 }
             }
         }
-        drop(edges);
-        drop(index);
-
+        drop(targets);
+        drop(first);
         // A live object's index among the live ones, for its children.
         let mut rank = queue;
         rank.clear();
