@@ -10,6 +10,7 @@
 #   benches/heap.sh 9          # 9 rounds
 #   RECORDS=50000 benches/heap.sh   # smaller dumps (about 3 KB of dump per record)
 #   BENCH_OUT=/dev/null benches/heap.sh  # print only
+#   REPORT_ONLY=1 benches/heap.sh   # the section again from the last run's results
 #
 # Needs: cargo, ruby, gzip, sqlite3, python3, taskset, GNU time (/usr/bin/time).
 set -euo pipefail
@@ -27,6 +28,9 @@ for tool in cargo ruby gzip sqlite3 python3 taskset /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "heap.sh: $tool is needed" >&2; exit 1; }
 done
 
+R=$D/results
+# Everything up to the report is skipped with REPORT_ONLY=1.
+if [ "${REPORT_ONLY:-0}" != 1 ]; then
 cargo build --release --locked -q
 mkdir -p "$D"
 
@@ -45,7 +49,6 @@ if [ ! -f "$D/dumps.stamp" ] || [ "$(cat "$D/dumps.stamp")" != "$want" ] || [ ! 
 fi
 RAW=${DUMPS[0]}
 
-R=$D/results
 rm -f "$R"
 # Appends "name seconds peak_kb" for one run of a command.
 measure() {
@@ -83,16 +86,24 @@ sqlite3 -json "$D/raw1.db" "SELECT objects, garbage_objects, bytes, garbage_byte
     tracer_bytes, lines, bad_lines, (SELECT COUNT(*) FROM heap_site) AS sites FROM heap_dump" >"$D/stored.json"
 "$BIN" --db "$D/three.db" heap >"$D/heap.txt"
 
-export R D OUT RUNS RECORDS load_before load_after
-export RAW_BYTES=$(stat -c %s "$RAW") GZ_BYTES=$(stat -c %s "$GZ")
-export EMPTY_DB=$(stat -c %s "$D/empty.db") RAW_DB=$(stat -c %s "$D/raw1.db")
-export THREE_BYTES=$(($(stat -c %s "${DUMPS[0]}") + $(stat -c %s "${DUMPS[1]}") + $(stat -c %s "${DUMPS[2]}")))
-export THREE_DB=$(stat -c %s "$D/three.db")
-export CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) CORES=$(nproc)
-export RUBY=$(ruby -e 'print RUBY_DESCRIPTION') RUSTC=$(rustc --version)
-export VERSION=$("$BIN" --version)
+{
+    echo "RUNS='$RUNS' RECORDS='$RECORDS' load_before='$load_before' load_after='$load_after'"
+    echo "RAW_BYTES=$(stat -c %s "$RAW") GZ_BYTES=$(stat -c %s "$GZ")"
+    echo "EMPTY_DB=$(stat -c %s "$D/empty.db") RAW_DB=$(stat -c %s "$D/raw1.db")"
+    echo "THREE_BYTES=$(($(stat -c %s "${DUMPS[0]}") + $(stat -c %s "${DUMPS[1]}") + $(stat -c %s "${DUMPS[2]}")))"
+    echo "THREE_DB=$(stat -c %s "$D/three.db") CORES=$(nproc)"
+    echo "CPU='$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)'"
+    echo "RUBY='$(ruby -e 'print RUBY_DESCRIPTION')' RUSTC='$(rustc --version)' VERSION='$("$BIN" --version)'"
+    echo "DATE=$(date -u +%F)"
+} >"$D/report.env"
+fi
+
+# shellcheck disable=SC1091
+. "$D/report.env"
+export R D OUT RUNS RECORDS load_before load_after RAW_BYTES GZ_BYTES EMPTY_DB RAW_DB
+export THREE_BYTES THREE_DB CORES CPU RUBY RUSTC VERSION DATE
 python3 - <<'PY'
-import json, os, statistics, datetime
+import json, os, statistics
 
 env = os.environ
 runs = {}
@@ -125,7 +136,7 @@ out = []
 w = out.append
 w("## Heap dumps (`benches/heap.sh`)")
 w("")
-w(f"Written by `benches/heap.sh` on {datetime.date.today().isoformat()}: {env['CPU']}, {env['CORES']} cores, "
+w(f"Written by `benches/heap.sh` on {env['DATE']}: {env['CPU']}, {env['CORES']} cores, "
   f"load average {env['load_before']} before and {env['load_after']} after (the machine is shared: "
   f"every figure is a median of {env['RUNS']} rounds, the rounds interleaved so that each ratio compares "
   f"runs made side by side). {env['VERSION']}, {env['RUSTC']}, {env['RUBY']}.")
