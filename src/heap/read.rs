@@ -860,4 +860,170 @@ mod tests {
         assert_eq!(content.table.parent[0], ROOT_PARENT);
         assert_eq!(content.table.parent[1], 0);
     }
+
+    /// A small graph: ROOT -> array 0x10000 -> (hash 0x20000 -> string
+    /// 0x10050, string 0x10028); string 0x20028 unreachable; four classes.
+    /// `offset` shifts every address (4: not 8-byte aligned).
+    fn graph_lines(offset: u64) -> Vec<String> {
+        let a = |x: u64| format!("0x{:x}", x + offset);
+        vec![
+            format!(
+                r#"{{"address":"{}", "type":"HASH", "class":"{}", "size":1, "references":["{}"], "file":"g.rb", "line":3, "generation":7, "memsize":160, "flags":{{"wb_protected":true}}}}"#,
+                a(0x20000),
+                a(0x30050),
+                a(0x10050)
+            ),
+            format!(
+                r#"{{"address":"{}", "type":"STRING", "class":"{}", "bytesize":1, "value":"x", "file":"g.rb", "line":4, "generation":7, "memsize":40}}"#,
+                a(0x20028),
+                a(0x30000)
+            ),
+            format!(
+                r#"{{"address":"{}", "type":"CLASS", "class":"{}", "name":"String", "memsize":1000}}"#,
+                a(0x30000),
+                a(0x30078)
+            ),
+            format!(
+                r#"{{"address":"{}", "type":"CLASS", "class":"{}", "name":"Array", "memsize":1000}}"#,
+                a(0x30028),
+                a(0x30078)
+            ),
+            format!(
+                r#"{{"address":"{}", "type":"CLASS", "class":"{}", "name":"Hash", "memsize":1000}}"#,
+                a(0x30050),
+                a(0x30078)
+            ),
+            format!(
+                r#"{{"address":"{}", "type":"CLASS", "name":"Class", "memsize":1000}}"#,
+                a(0x30078)
+            ),
+            format!(
+                r#"{{"address":"{}", "type":"ARRAY", "class":"{}", "length":2, "references":["{}", "{}"], "file":"g.rb", "line":1, "generation":6, "memsize":5000000000}}"#,
+                a(0x10000),
+                a(0x30028),
+                a(0x20000),
+                a(0x10028)
+            ),
+            format!(
+                r#"{{"address":"{}", "type":"STRING", "class":"{}", "bytesize":1, "value":"y", "file":"g.rb", "line":2, "generation":6, "memsize":40}}"#,
+                a(0x10028),
+                a(0x30000)
+            ),
+            format!(
+                r#"{{"address":"{}", "type":"STRING", "class":"{}", "bytesize":1, "value":"z", "file":"g.rb", "line":3, "generation":7, "memsize":40}}"#,
+                a(0x10050),
+                a(0x30000)
+            ),
+        ]
+    }
+
+    fn read_lines(root: &str, lines: &[String]) -> DumpContent {
+        let text = format!("{root}\n{}\n", lines.join("\n"));
+        DumpReader::read_all(text.as_bytes()).unwrap()
+    }
+
+    /// Pages out of order, lines in any order, a line repeated, addresses
+    /// not 8-byte aligned: the same table, worked out by hand.
+    #[test]
+    fn objects_are_put_in_address_order_however_the_lines_come() {
+        let live = [
+            0x10000, 0x10028, 0x10050, 0x20000, 0x30000, 0x30028, 0x30050, 0x30078,
+        ];
+        // Breadth first: the array's references, then its class; the hash
+        // before the string that comes after it in the array.
+        let parents = [ROOT_PARENT, 0, 3, 0, 1, 0, 3, 5];
+        for offset in [0, 4] {
+            let root = format!(
+                r#"{{"type":"ROOT", "root":"vm", "references":["0x{:x}"]}}"#,
+                0x10000 + offset
+            );
+            let pages = graph_lines(offset);
+            let mut shuffled = pages.clone();
+            shuffled.swap(0, 7);
+            shuffled.swap(2, 5);
+            let mut repeated = pages.clone();
+            repeated.insert(3, pages[1].replace("\"y\"", "\"second copy\""));
+            // A later copy of a line is not read: its memsize would show.
+            repeated.push(pages[6].replace("5000000000", "1"));
+            for (what, lines) in [
+                ("pages", &pages),
+                ("shuffled", &shuffled),
+                ("repeated", &repeated),
+            ] {
+                let c = read_lines(&root, lines);
+                let t = &c.table;
+                let want: Vec<u64> = live.iter().map(|a| a + offset).collect();
+                assert_eq!(t.address, want, "{what} {offset}");
+                assert_eq!(t.parent, parents, "{what} {offset}");
+                assert_eq!(t.memsize[0], 5_000_000_000, "{what} {offset}");
+                assert_eq!(
+                    (c.totals.objects, c.totals.bytes),
+                    (8, 5_000_000_000 + 40 + 40 + 160 + 4000),
+                    "{what} {offset}"
+                );
+                assert_eq!((c.totals.garbage_objects, c.totals.garbage_bytes), (1, 40));
+                let site = |i: usize| &c.sites[t.site[i] as usize];
+                assert_eq!(
+                    (site(0).kind, site(0).class.as_str(), site(0).line),
+                    ("ARRAY", "Array", 1)
+                );
+                assert_eq!(
+                    (site(2).kind, site(2).class.as_str(), site(2).line),
+                    ("STRING", "String", 3)
+                );
+                assert_eq!(
+                    (
+                        site(7).kind,
+                        site(7).class.as_str(),
+                        site(7).file.as_deref()
+                    ),
+                    ("CLASS", "Class", None)
+                );
+                let unreached = c
+                    .sites
+                    .iter()
+                    .find(|s| s.kind == "STRING" && s.line == 4)
+                    .unwrap();
+                assert_eq!(
+                    (unreached.objects, unreached.garbage_objects),
+                    (0, 1),
+                    "{what} {offset}"
+                );
+                assert_eq!(c.generations, vec![(6, 2, 5_000_000_040), (7, 2, 200)]);
+            }
+        }
+    }
+
+    /// Blocks of any size, lines split across them: what is read is the same.
+    #[test]
+    fn lines_split_across_blocks_read_the_same() {
+        let mut text =
+            String::from("{\"type\":\"ROOT\", \"root\":\"vm\", \"references\":[\"0x10000\"]}\n");
+        for line in graph_lines(0) {
+            text.push_str(&line);
+            text.push_str("\r\n");
+        }
+        text.push_str(
+            "{\"address\":\"0x40000\", \"type\":\"STRING\", \"method\":\"a\0b\", \"memsize\":40}\n",
+        );
+        text.push_str("{\"address\":\"0x40028\", \"type\":\"STRI");
+        let whole = DumpReader::read_all(text.as_bytes()).unwrap();
+        assert_eq!(
+            (
+                whole.totals.lines,
+                whole.totals.bad_lines,
+                whole.totals.first_bad_line
+            ),
+            (12, 2, Some(11))
+        );
+        assert_eq!(whole.table.len(), 8);
+        for block in 1..=80 {
+            let c =
+                DumpReader::read_all(io::BufReader::with_capacity(block, text.as_bytes())).unwrap();
+            assert_eq!(c.totals, whole.totals, "blocks of {block}");
+            assert_eq!(c.sites, whole.sites, "blocks of {block}");
+            assert_eq!(c.generations, whole.generations, "blocks of {block}");
+            assert_eq!(c.table, whole.table, "blocks of {block}");
+        }
+    }
 }
