@@ -155,7 +155,7 @@ w(f"| database growth <= 5 % of the raw dump | {100 * growth / raw:.1f} % ({mb(g
 w(f"| `heap` over the three dumps within a few seconds | {med['heap']:.2f} s | {yes(med['heap'] <= 5)} |")
 w(f"| >= 20 x faster than JSON.parse on every line | {oracle_ratio:.1f} x ({med['oracle']:.1f} s against {med['ingest_raw_one_core']:.2f} s on one core) | {yes(oracle_ratio >= 20)} |")
 w("")
-w("| what | median | peak RSS |")
+w("| what | median | peak RSS (the largest of the rounds) |")
 w("|---|---|---|")
 rows = [
     ("gzip_dc", "`gzip -dc` of the .gz"),
