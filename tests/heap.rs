@@ -6,45 +6,20 @@
 //! what they planted) or from tests/heap/oracle.rb (JSON.parse on every line).
 
 mod fixture_db;
+mod heap_dumps;
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use fixture_db::{fails, ok, repo, run};
+use heap_dumps::{json, leak_dumps, memory_log, ruby, EPOCH, PID};
 use serde_json::Value;
 use tempfile::TempDir;
 
-const PID: &str = "4242";
-/// 2023-11-14T22:13:20Z; dumps are an hour apart from it.
-const EPOCH: i64 = 1_700_000_000;
-
-fn script(name: &str) -> PathBuf {
-    repo().join("tests/heap").join(name)
-}
-
-/// Runs a test script with real Ruby; returns its standard output.
-fn ruby(name: &str, args: &[&str]) -> String {
-    let out = Command::new("ruby")
-        .arg(script(name))
-        .args(args)
-        .output()
-        .expect("ruby must be installed to test heap dumps (apt-get install ruby)");
-    assert!(
-        out.status.success(),
-        "ruby {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn oracle(dump: &Path) -> Value {
     serde_json::from_str(&ruby("oracle.rb", &[dump.to_str().unwrap()])).unwrap()
-}
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
 fn sql(db: &Path, query: &str) -> String {
@@ -55,41 +30,6 @@ fn sql(db: &Path, query: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// A classic log of `pid`: a patched Memory Info line (one queue message)
-/// every 6 minutes from 3 minutes after `EPOCH` for `hours`, RSS starting at
-/// 200 MB and growing by `rss_mb_per_hour`.
-fn memory_log(path: &Path, pid: &str, hours: i64, rss_mb_per_hour: i64) {
-    let mut text = String::new();
-    for i in 0..hours * 10 {
-        let t = EPOCH + 180 + 360 * i;
-        let time = chrono::DateTime::from_timestamp(t, 0)
-            .unwrap()
-            .format("%Y-%m-%dT%H:%M:%S%.6f");
-        let rss = 200 * 1_048_576 + rss_mb_per_hour * 1_048_576 * (t - EPOCH) / 3600;
-        text.push_str(&format!(
-            "[----] I, [{time} #{pid}:2b0c]  INFO -- : MIQ(MiqGenericWorker::Runner#do_work) Memory Info XXXX \
-             (#<MiqQueue id: {}, method_name: \"perform\", class_name: \"Job\">) => \
-             {{Live: 400000, Old: 300000, RSS: {rss}, PSS: {}}}\n",
-            1000 + i,
-            rss / 2
-        ));
-    }
-    fs::write(path, text).unwrap();
-}
-
-/// Dumps made by leak.rb (`mode` "leak" or "steady") in `tmp/dumps`, with the
-/// script's own account of what it planted.
-fn leak_dumps(tmp: &Path, mode: &str) -> (PathBuf, Value) {
-    let dumps = tmp.join("dumps");
-    fs::create_dir_all(&dumps).unwrap();
-    ruby(
-        "leak.rb",
-        &[dumps.to_str().unwrap(), PID, &EPOCH.to_string(), mode],
-    );
-    let expected = json(&fs::read_to_string(tmp.join("dumps.expected.json")).unwrap());
-    (dumps, expected)
 }
 
 fn ingest(tmp: &Path, db: &Path, paths: &[&Path]) -> String {

@@ -18,6 +18,7 @@ use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
 mod fixture_db;
+mod heap_dumps;
 use fixture_db::{records, repo, FixtureDb};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -600,4 +601,101 @@ fn a_fleet_report_stays_small_and_fast() {
         "fleet: {charts} charts, {size} bytes, written in {write_time:?}; first screen ready after \
          {ready_ms:.0} ms, all charts drawn in {draw_ms:.0} ms"
     );
+}
+
+/// The dumps of tests/heap/leak.rb (four, an hour apart) with the process's
+/// log: the page shows the verdict over them and the sites the script
+/// planted, first, with the counts it planted, and nothing of its churn.
+#[test]
+fn the_heap_findings_show_the_planted_leak_sites() {
+    let fixtures = FixtureDb::empty();
+    let (dumps, expected) = heap_dumps::leak_dumps(fixtures.path(), "leak");
+    let log = fixtures.path().join("evm.log");
+    heap_dumps::memory_log(&log, heap_dumps::PID, 4, 0);
+    fixtures.ok(&[
+        "ingest",
+        "--tz",
+        "UTC",
+        dumps.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    fixtures.ok(&["html", "--out", "heap.html"]);
+    let file = fixtures.path().join("heap.html");
+    let mut browser = Browser::launch(1400, 1900);
+    browser.open(&file);
+    let found = browser.eval(
+        r#"[...document.querySelectorAll('#heap .heap-finding')].map(a => ({
+             title: a.querySelector('h3').textContent,
+             verdict: a.querySelector('.heap-verdict strong').textContent,
+             chart: a.querySelector('a') ? a.querySelector('a').getAttribute('href') : null,
+             columns: [...a.querySelectorAll('thead th')].map(th => th.textContent),
+             rows: [...a.querySelectorAll('tbody tr')].map(tr => [...tr.cells].map(td => td.textContent)),
+           }))"#,
+    );
+    assert_eq!(browser.errors(), Vec::<String>::new());
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let p = &found[0];
+    assert_eq!(
+        p["title"],
+        "appliance pid 4242 (MiqGenericWorker): 4 dumps, 2023-11-14 22:13:20 .. 2023-11-15 01:13:20"
+    );
+    assert_eq!(p["verdict"], "heap grows");
+    let chart = p["chart"].as_str().unwrap();
+    assert!(
+        browser.eval(&format!("!!document.querySelector('{chart} .plot')")) == json!(true),
+        "{chart}"
+    );
+    let columns: Vec<&str> = p["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let col = |name: &str| columns.iter().position(|c| *c == name).unwrap();
+    let rows = p["rows"].as_array().unwrap();
+    let cell = |row: &Value, name: &str| row[col(name)].as_str().unwrap().to_string();
+    // The planted sites, each with its type and class, in the script's words.
+    let file = expected["file"].as_str().unwrap();
+    let planted = [
+        ("orders", "OBJECT", "Order"),
+        ("strings", "STRING", "String"),
+        ("hashes", "HASH", "Hash"),
+    ];
+    let windows = expected["windows"].as_array().unwrap();
+    let mut first: Vec<String> = rows[..planted.len()]
+        .iter()
+        .map(|r| cell(r, "site"))
+        .collect();
+    first.sort();
+    let mut planted_sites: Vec<String> = planted
+        .iter()
+        .map(|(name, _, _)| format!("{file}:{}", expected["sites"][name]))
+        .collect();
+    planted_sites.sort();
+    assert_eq!(first, planted_sites, "the planted sites come first");
+    for (name, kind, class) in planted {
+        let site = format!("{file}:{}", expected["sites"][name]);
+        let row = rows.iter().find(|r| cell(r, "site") == site).unwrap();
+        let per_window = windows[0][&site].as_u64().unwrap();
+        let total: u64 = windows.iter().map(|w| w[&site].as_u64().unwrap()).sum();
+        assert_eq!(cell(row, "windows"), format!("{0}/{0}", windows.len()));
+        assert_eq!(cell(row, "type"), kind);
+        assert_eq!(cell(row, "class"), class);
+        assert_eq!(cell(row, "objects"), total.to_string(), "{site}");
+        assert_eq!(cell(row, "objects_per_hour"), per_window.to_string());
+        assert_eq!(
+            cell(row, "per_window"),
+            windows
+                .iter()
+                .map(|w| w[&site].to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        assert!(cell(row, "bytes").parse::<u64>().unwrap() >= 40 * total);
+    }
+    for quiet in ["churn", "garbage"] {
+        let site = format!("{file}:{}", expected["sites"][quiet]);
+        assert!(rows.iter().all(|r| cell(r, "site") != site), "{quiet}");
+    }
 }

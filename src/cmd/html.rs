@@ -15,9 +15,10 @@ use crate::store::{Access, Store};
 /// process (sortable, each process linked to its chart); an interactive chart
 /// per process (RSS, PSS, live and old objects, heap dumps and restarts, the
 /// report's trend lines with slopes; zoom, pan, hover values in a chosen zone)
-/// and per worker type; growth per message kind; the heap dumps. Scripts and
-/// styles are inlined: opening it fetches nothing. The same command on the
-/// same database writes the same bytes.
+/// and per worker type; growth per message kind; the heap dumps, and per
+/// process with two or more read, the heap verdict and top retaining sites.
+/// Scripts and styles are inlined: opening it fetches nothing. The same
+/// command on the same database writes the same bytes.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]

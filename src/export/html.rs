@@ -11,7 +11,7 @@ use serde_json::{json, Value as Json};
 
 use crate::analysis::downsample::lttb;
 use crate::report::chart::{Axis, Chart, LineStyle};
-use crate::report::page::{HeapFindings, Page, PageChart};
+use crate::report::page::{HeapFinding, HeapFindings, Page, PageChart};
 use crate::store::{MarkerKind, Table, Value};
 use crate::zone::Zone;
 
@@ -205,8 +205,8 @@ fn messages(body: &mut String, messages: &Table) {
     body.push_str("</section>\n");
 }
 
-/// The heap-findings section: today the dumps the database knows, each
-/// beside its process; the place for findings from the dumps' content.
+/// The heap-findings section: the dumps the database knows, each beside its
+/// process, then what their content says per process.
 fn heap_findings(body: &mut String, heap: &HeapFindings, zone: Zone) {
     body.push_str("<section id=\"heap\">\n<h2>Heap dumps</h2>\n");
     if heap.dumps.is_empty() {
@@ -242,7 +242,58 @@ fn heap_findings(body: &mut String, heap: &HeapFindings, zone: Zone) {
         rows,
     };
     table(body, "dump-table", &dumps, Some(&anchors));
+    heap_processes(body, &heap.processes, zone);
     body.push_str("</section>\n");
+}
+
+/// Per process with two or more dumps read: the verdict over its dumps and
+/// the sites retaining in the most windows, as `heap` prints them.
+fn heap_processes(body: &mut String, processes: &[HeapFinding], zone: Zone) {
+    if processes.is_empty() {
+        return;
+    }
+    body.push_str(
+        "<p>What the dumps hold, as <code>heap</code> finds it: a window is three consecutive \
+         dumps of a process; the objects allocated between the first two and still live at the \
+         third are retained, matched by address and allocation generation and grouped by \
+         type, class and <code>file:line</code>. Sites that retain in every window come first.</p>\n",
+    );
+    for (i, p) in processes.iter().enumerate() {
+        let worker = if p.worker.is_empty() {
+            "worker unknown"
+        } else {
+            &p.worker
+        };
+        body.push_str(&format!(
+            "<article class=\"heap-finding\" id=\"heap-{}\">\n<h3>{} pid {} ({}): {} dumps, {} .. {}</h3>\n",
+            i + 1,
+            escape(&p.host),
+            p.pid,
+            escape(worker),
+            p.dumps,
+            escape(&zone.format_local(p.first_us, "%Y-%m-%d %H:%M:%S")),
+            escape(&zone.format_local(p.last_us, "%Y-%m-%d %H:%M:%S")),
+        ));
+        body.push_str(&format!(
+            "<p class=\"heap-verdict v-{}\"><strong>{}</strong>: {}</p>\n",
+            p.verdict.replace(' ', "-"),
+            escape(p.verdict),
+            escape(&p.reason)
+        ));
+        if p.sites.rows.is_empty() {
+            body.push_str("<p class=\"none\">No site retained objects in any window.</p>\n");
+        } else {
+            table(body, &format!("heap-sites-{}", i + 1), &p.sites, None);
+        }
+        let chart = match &p.anchor {
+            Some(a) => format!(" <a href=\"#{a}\">The process's chart.</a>"),
+            None => String::new(),
+        };
+        body.push_str(&format!(
+            "<p>Who holds them and a path from a ROOT: <code>{}</code>.{chart}</p>\n</article>\n",
+            escape(&p.command)
+        ));
+    }
 }
 
 fn footer(body: &mut String, files: &Table) {

@@ -3,7 +3,7 @@
 //! the whole line as JSON (file, method, struct and class names are written
 //! without escaping, and Ruby 3.0–3.1 can leave NUL bytes in a line).
 
-use memchr::memmem::{Finder, FinderRev};
+use memchr::memmem::Finder;
 use std::sync::LazyLock;
 
 /// The object types Ruby writes, in a fixed order (their index is stored).
@@ -17,6 +17,7 @@ pub const T_CLASS: u8 = 2;
 pub const T_ICLASS: u8 = 3;
 pub const T_MODULE: u8 = 4;
 pub const T_DATA: u8 = 13;
+pub const T_IMEMO: u8 = 18;
 
 /// The allocation tracer's own object; it reports ~88 bytes per traced object.
 pub const TRACER_STRUCT: &[u8] = b"ObjectTracing/allocation_info_tracer";
@@ -63,14 +64,8 @@ pub struct Named<'a> {
     pub tracer: bool,
 }
 
+/// Keys looked for forwards in the few lines that name a class or a DATA struct.
 struct Keys {
-    class: Finder<'static>,
-    references: FinderRev<'static>,
-    flags: FinderRev<'static>,
-    memsize: FinderRev<'static>,
-    generation: FinderRev<'static>,
-    line: FinderRev<'static>,
-    file: FinderRev<'static>,
     name: Finder<'static>,
     real_class_name: Finder<'static>,
     superclass: Finder<'static>,
@@ -79,19 +74,89 @@ struct Keys {
 }
 
 static KEYS: LazyLock<Keys> = LazyLock::new(|| Keys {
-    class: Finder::new(b"\"class\":\"0x"),
-    references: FinderRev::new(b"\"references\":["),
-    flags: FinderRev::new(b", \"flags\":{"),
-    memsize: FinderRev::new(b", \"memsize\":"),
-    generation: FinderRev::new(b", \"generation\":"),
-    line: FinderRev::new(b", \"line\":"),
-    file: FinderRev::new(b"\"file\":\""),
     name: Finder::new(b"\"name\":\""),
     real_class_name: Finder::new(b"\"real_class_name\":\""),
     superclass: Finder::new(b"\"superclass\":\"0x"),
     singleton: Finder::new(b"\"singleton\":true"),
     struct_: Finder::new(b"\"struct\":\""),
 });
+
+/// A key of every object line, with the offset of a byte of it that is rare
+/// near where it is looked for (`:`, `{`, `[`): a search for that byte, then a
+/// comparison, finds the same occurrence a substring search would.
+struct Key<const N: usize> {
+    bytes: &'static [u8; N],
+    anchor: usize,
+}
+
+const CLASS: Key<11> = Key {
+    bytes: b"\"class\":\"0x",
+    anchor: 7,
+};
+const REFERENCES: Key<14> = Key {
+    bytes: b"\"references\":[",
+    anchor: 13,
+};
+const FLAGS: Key<11> = Key {
+    bytes: b", \"flags\":{",
+    anchor: 10,
+};
+const MEMSIZE: Key<12> = Key {
+    bytes: b", \"memsize\":",
+    anchor: 11,
+};
+const GENERATION: Key<15> = Key {
+    bytes: b", \"generation\":",
+    anchor: 14,
+};
+const LINE: Key<9> = Key {
+    bytes: b", \"line\":",
+    anchor: 8,
+};
+const FILE: Key<8> = Key {
+    bytes: b"\"file\":\"",
+    anchor: 6,
+};
+
+impl<const N: usize> Key<N> {
+    /// The start of the first occurrence in `hay`.
+    #[inline]
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        let a = self.bytes[self.anchor];
+        let mut from = self.anchor;
+        while from < hay.len() {
+            let c = from + memchr::memchr(a, &hay[from..])?;
+            let start = c - self.anchor;
+            if hay.len() - start < N {
+                return None;
+            }
+            if hay[start..start + N] == *self.bytes {
+                return Some(start);
+            }
+            from = c + 1;
+        }
+        None
+    }
+
+    /// The start of the last occurrence in `hay`.
+    #[inline]
+    fn rfind(&self, hay: &[u8]) -> Option<usize> {
+        let a = self.bytes[self.anchor];
+        // An occurrence that fits has its anchor before `upto`.
+        let mut upto = (hay.len() + self.anchor + 1).checked_sub(N)?;
+        while let Some(c) = memchr::memrchr(a, &hay[..upto]) {
+            if c < self.anchor {
+                return None;
+            }
+            let start = c - self.anchor;
+            if hay[start..start + N] == *self.bytes {
+                return Some(start);
+            }
+            upto = c;
+        }
+        None
+    }
+}
 
 /// How far back from its end the allocation fields are looked for: the
 /// method and file names sit there (a longer path is read as untraced).
@@ -101,9 +166,20 @@ const TAIL_WINDOW: usize = 16 * 1024;
 const HEAD_WINDOW: usize = 160;
 
 /// Reads one line (without its newline).
+#[inline]
 pub fn read_line(line: &[u8]) -> Line<'_> {
+    if memchr::memchr(0, line).is_some() {
+        return Line::Bad;
+    }
+    read_line_without_nul(line)
+}
+
+/// Reads one line its caller knows to hold no NUL byte (found while it looked
+/// for the line's end).
+#[inline]
+pub fn read_line_without_nul(line: &[u8]) -> Line<'_> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if line.len() < 2 || line[line.len() - 1] != b'}' || memchr::memchr(0, line).is_some() {
+    if line.len() < 2 || line[line.len() - 1] != b'}' {
         return Line::Bad;
     }
     if let Some(rest) = line.strip_prefix(b"{\"address\":\"0x") {
@@ -114,7 +190,7 @@ pub fn read_line(line: &[u8]) -> Line<'_> {
             return Line::Bad;
         };
         let category = &rest[..end];
-        let references = match KEYS.references.rfind(rest) {
+        let references = match REFERENCES.rfind(rest) {
             Some(at) => match list(&rest[at + 14..]) {
                 Some(list) => list,
                 None => return Line::Bad,
@@ -132,27 +208,28 @@ pub fn read_line(line: &[u8]) -> Line<'_> {
     Line::Bad
 }
 
+#[inline]
 fn object(rest: &[u8]) -> Option<Line<'_>> {
     let (address, rest) = hex(rest)?;
     let rest = rest.strip_prefix(b"\", \"type\":\"")?;
     let end = memchr::memchr(b'"', rest)?;
-    let kind = TYPES.iter().position(|t| t.as_bytes() == &rest[..end])? as u8;
+    let kind = kind_of(&rest[..end])?;
     if kind == T_NONE {
         return Some(Line::Skipped);
     }
     let body = &rest[end..];
     let head = &body[..body.len().min(HEAD_WINDOW)];
-    let class = match KEYS.class.find(head) {
+    let class = match CLASS.find(head) {
         Some(at) => Some(hex(&head[at + 11..]).or_else(|| hex(&body[at + 11..]))?.0),
         None => None,
     };
     // The tail, read backwards: flags, memsize, generation, method, line, file.
     let mut end = body.len() - 1;
-    if let Some(at) = KEYS.flags.rfind(&body[..end]) {
+    if let Some(at) = FLAGS.rfind(&body[..end]) {
         end = at;
     }
     let mut memsize = 0;
-    if let Some(at) = KEYS.memsize.rfind(&body[end.saturating_sub(40)..end]) {
+    if let Some(at) = MEMSIZE.rfind(&body[end.saturating_sub(40)..end]) {
         let at = end.saturating_sub(40) + at;
         memsize = number(&body[at + 12..end])?;
         end = at;
@@ -161,17 +238,17 @@ fn object(rest: &[u8]) -> Option<Line<'_>> {
     let mut generation = None;
     let mut file = None;
     let mut line_no = 0;
-    if let Some(at) = KEYS.generation.rfind(&body[end.saturating_sub(40)..end]) {
+    if let Some(at) = GENERATION.rfind(&body[end.saturating_sub(40)..end]) {
         let at = end.saturating_sub(40) + at;
         generation = Some(u32::try_from(number(&body[at + 15..end])?).ok()?);
         end = at;
-        if let Some(at) = KEYS.line.rfind(&body[tail_from..end]) {
+        if let Some(at) = LINE.rfind(&body[tail_from..end]) {
             let at = tail_from + at;
             let digits = &body[at + 9..];
             let stop = digits.iter().position(|b| !b.is_ascii_digit())?;
             line_no = u32::try_from(number(&digits[..stop])?).ok()?;
             end = at;
-            if let Some(at) = KEYS.file.rfind(&body[tail_from..end]) {
+            if let Some(at) = FILE.rfind(&body[tail_from..end]) {
                 let at = tail_from + at;
                 // The path runs to the last quote before `, "line":` (unescaped).
                 let value = &body[at + 8..end];
@@ -181,7 +258,7 @@ fn object(rest: &[u8]) -> Option<Line<'_>> {
         }
     }
     let references = if end > 0 && body[end - 1] == b']' {
-        let at = KEYS.references.rfind(&body[..end])?;
+        let at = REFERENCES.rfind(&body[..end])?;
         list(&body[at + 14..end])?
     } else {
         &[]
@@ -227,6 +304,36 @@ fn named(kind: u8, fields: &[u8]) -> Named<'_> {
     }
 }
 
+/// The index of a type name in [`TYPES`].
+#[inline]
+fn kind_of(name: &[u8]) -> Option<u8> {
+    Some(match name {
+        b"NONE" => 0,
+        b"OBJECT" => 1,
+        b"CLASS" => 2,
+        b"ICLASS" => 3,
+        b"MODULE" => 4,
+        b"FLOAT" => 5,
+        b"STRING" => 6,
+        b"REGEXP" => 7,
+        b"ARRAY" => 8,
+        b"HASH" => 9,
+        b"STRUCT" => 10,
+        b"BIGNUM" => 11,
+        b"FILE" => 12,
+        b"DATA" => 13,
+        b"MATCH" => 14,
+        b"COMPLEX" => 15,
+        b"RATIONAL" => 16,
+        b"SYMBOL" => 17,
+        b"IMEMO" => 18,
+        b"NODE" => 19,
+        b"ZOMBIE" => 20,
+        b"UNKNOWN" => 21,
+        _ => return None,
+    })
+}
+
 /// The inside of a JSON list starting at `bytes` (after its `[`), up to its `]`.
 fn list(bytes: &[u8]) -> Option<&[u8]> {
     let end = memchr::memchr(b']', bytes)?;
@@ -234,6 +341,7 @@ fn list(bytes: &[u8]) -> Option<&[u8]> {
 }
 
 /// Lowercase hex digits up to the first other byte; at most 16.
+#[inline]
 fn hex(bytes: &[u8]) -> Option<(u64, &[u8])> {
     let mut value = 0u64;
     let mut n = 0;
@@ -253,6 +361,7 @@ fn hex(bytes: &[u8]) -> Option<(u64, &[u8])> {
     Some((value, &bytes[n..]))
 }
 
+#[inline]
 fn number(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 19 {
         return None;
@@ -268,6 +377,7 @@ fn number(digits: &[u8]) -> Option<u64> {
 }
 
 /// Calls `each` with every address in a references list (`"0x1", "0x2"`).
+#[inline]
 pub fn for_each_reference(list: &[u8], mut each: impl FnMut(u64)) {
     let mut at = 0;
     while let Some(i) = memchr::memchr(b'x', &list[at..]) {
@@ -321,6 +431,38 @@ mod tests {
         assert_eq!(n.superclass, Some(0x7f0852e2c4b0));
         let o = object_of(br#"{"address":"0x1", "type":"DATA", "class":"0x2", "struct":"ObjectTracing/allocation_info_tracer", "references":["0x3"], "memsize":2056, "flags":{"marked":true}}"#);
         assert!(o.named.unwrap().tracer);
+    }
+
+    #[test]
+    fn kinds_are_the_types_indices() {
+        for (i, t) in TYPES.iter().enumerate() {
+            assert_eq!(kind_of(t.as_bytes()), Some(i as u8));
+        }
+        assert_eq!(kind_of(b"OBJECTS"), None);
+    }
+
+    #[test]
+    fn keys_are_found_as_a_substring_search_finds_them() {
+        let hay = br#"x, "line":1, "line":2:, "line"::"file":"a:b"file":"c", "line":3, "memsize":4, "flags":{"class":"0x1" "references":[", "generation":5, "references":["#;
+        fn check<const N: usize>(key: Key<N>, hay: &[u8]) {
+            assert!(b":{[".contains(&key.bytes[key.anchor]));
+            for from in 0..hay.len() {
+                for to in from..=hay.len() {
+                    let h = &hay[from..to];
+                    let first = h.windows(N).position(|w| w == key.bytes);
+                    let last = h.windows(N).rposition(|w| w == key.bytes);
+                    assert_eq!(key.find(h), first);
+                    assert_eq!(key.rfind(h), last);
+                }
+            }
+        }
+        check(LINE, hay);
+        check(FILE, hay);
+        check(MEMSIZE, hay);
+        check(FLAGS, hay);
+        check(CLASS, hay);
+        check(REFERENCES, hay);
+        check(GENERATION, hay);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! streams past, so reading, inflating and parsing run side by side.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::{self, JoinHandle};
@@ -163,6 +163,18 @@ impl LogBytes {
     pub fn peek(&mut self) -> io::Result<&[u8]> {
         self.fill()?;
         Ok(&self.current[self.at..])
+    }
+}
+
+/// The blocks as they come, read in place (no copy into a buffer of the reader's).
+impl BufRead for LogBytes {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.fill()?;
+        Ok(&self.current[self.at..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.at = (self.at + n).min(self.current.len());
     }
 }
 

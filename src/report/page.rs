@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use anyhow::Result;
 
 use super::chart::Chart;
+use super::heap::{heap_report, sites_table};
 use super::leak::{self, analyse_all, message_table, process_table, worker_table};
 use super::{for_each_chart_with, provenance, selected_processes, DrawOptions};
 use crate::analysis::process::ProcessReport;
@@ -50,12 +51,39 @@ pub struct PageChart {
     pub export_command: String,
 }
 
-/// What the page says of heap dumps: for now, the dumps the database holds
-/// for the selection, each beside the process that wrote it.
+/// What the page says of heap dumps: the dumps the database holds for the
+/// selection, each beside the process that wrote it, and for every process
+/// with two or more dumps read, the leak finding `heap` prints.
 #[derive(Debug, Clone, Default)]
 pub struct HeapFindings {
     pub dumps: Vec<DumpListing>,
+    pub processes: Vec<HeapFinding>,
 }
+
+/// The leak finding over one process's dumps, ready to show.
+#[derive(Debug, Clone)]
+pub struct HeapFinding {
+    pub host: String,
+    pub pid: i64,
+    /// Empty when no log names the process.
+    pub worker: String,
+    pub dumps: usize,
+    pub first_us: i64,
+    pub last_us: i64,
+    /// As `heap` says it: `heap grows`, `RSS grows outside the heap`, ...
+    pub verdict: &'static str,
+    /// The verdict in a sentence.
+    pub reason: String,
+    /// The sites retaining in the most windows first, as `heap` prints them.
+    pub sites: Table,
+    /// The `heap` command that shows the rest (holders, root paths).
+    pub command: String,
+    /// The chart of the process, when it is on the page.
+    pub anchor: Option<String>,
+}
+
+/// How many retaining sites the page shows per process.
+pub const HEAP_SITES_SHOWN: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DumpListing {
@@ -199,19 +227,20 @@ pub fn build(
         messages: message_table(store, &report_processes, selection)?,
         charts,
         overlays,
-        heap: heap_findings(store, selection, &processes, &anchor_of)?,
+        heap: heap_findings(store, selection, &processes, &anchor_of, words.db)?,
     })
 }
 
 /// The heap-findings section: the dumps the database holds of the selected
 /// processes (of every process when no worker type is chosen, so a dump of
 /// a pid no log names still shows) inside the window, oldest first per
-/// process. The place for what an analysis of the dumps' content finds.
+/// process; and what `heap` finds in the content of each process's dumps.
 pub fn heap_findings(
     store: &Store,
     selection: &Selection,
     processes: &[ProcessSummary],
     anchor_of: &HashMap<i64, String>,
+    db_word: &str,
 ) -> Result<HeapFindings> {
     let in_window = |t: i64| {
         selection.from_us.is_none_or(|from| t >= from) && selection.to_us.is_none_or(|to| t <= to)
@@ -243,7 +272,41 @@ pub fn heap_findings(
             anchor: process.and_then(|p| anchor_of.get(&p.process_id).cloned()),
         });
     }
-    Ok(HeapFindings { dumps })
+    let anchor_at = |host: &str, pid: i64, ts_us: i64| {
+        let same_pid = || processes.iter().filter(|p| p.host == host && p.pid == pid);
+        same_pid()
+            .find(|p| p.first_us <= ts_us && ts_us <= p.last_us)
+            .or_else(|| same_pid().next())
+            .and_then(|p| anchor_of.get(&p.process_id).cloned())
+    };
+    let findings = heap_report(store, selection)?
+        .iter()
+        .map(|p| {
+            let first_us = p.dumps.first().map_or(0, |d| d.ts_us);
+            let last_us = p.dumps.last().map_or(0, |d| d.ts_us);
+            HeapFinding {
+                host: p.host.clone(),
+                pid: p.pid,
+                worker: p.worker.clone(),
+                dumps: p.dumps.len(),
+                first_us,
+                last_us,
+                verdict: p.analysis.verdict.as_str(),
+                reason: p.analysis.reason.clone(),
+                sites: sites_table(p, HEAP_SITES_SHOWN),
+                command: format!(
+                    "miq-memlog --db {db_word} heap --host {} --pid {}",
+                    shell_word(&p.host),
+                    p.pid
+                ),
+                anchor: anchor_at(&p.host, p.pid, last_us),
+            }
+        })
+        .collect();
+    Ok(HeapFindings {
+        dumps,
+        processes: findings,
+    })
 }
 
 fn export_command(words: &CommandWords<'_>, args: &[String]) -> String {
