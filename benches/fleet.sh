@@ -1,36 +1,49 @@
 #!/usr/bin/env bash
-# The patched-fleet workload: 4 appliances x 14 days of sample-dense logs
-# (generate --appliances 4 --days 14 --seed 3), timed against `gzip -dc` of the
-# same files, with medians of N rounds. Usage: benches/fleet.sh [WORK_DIR] [N]
+# The patched-fleet workload: sample-dense logs of 4 appliances x 14 days
+# (generate --appliances 4 --days 14 --seed 3), and the same fleet at 16 and 56
+# appliances (about 10 M samples), timed against `gzip -dc` of the same files,
+# `sqlite3` reading the same rows and, where one is given, an earlier binary;
+# medians of ROUNDS rounds. Rewrites its own section of BENCHMARKS.md (between
+# `<!-- fleet:begin -->` and `<!-- fleet:end -->`) and nothing else.
+#
+#   benches/fleet.sh [WORK_DIR]      # ROUNDS=5; data kept in WORK_DIR (default target/bench-fleet)
+#   BASELINE=path/to/miq-memlog benches/fleet.sh     # compare with that binary
+#   BASELINE_REV=064d111 benches/fleet.sh            # build that commit and compare with it
+#
+# Needs sqlite3, gzip, GNU time and python3; about 15 minutes and 3 GB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-work=${1:-target/bench-fleet}
-rounds=${2:-5}
+ROOT=$PWD
+WORK=$(mkdir -p "${1:-target/bench-fleet}" && cd "${1:-target/bench-fleet}" && pwd)
 cargo build --release --locked -q
-bin=$PWD/target/release/miq-memlog
-mkdir -p "$work"
-cd "$work"
-[ -d fleet ] || "$bin" generate --appliances 4 --days 14 --seed 3 --out fleet >/dev/null
+BIN=$ROOT/target/release/miq-memlog
 
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# Wall seconds of a command, one line per round.
-wall() { for _ in $(seq "$rounds"); do "$@"; done; }
-t() { /usr/bin/time -f %e "$@" 2>&1 >/dev/null | tail -1; }
+if [ -z "${BASELINE:-}" ] && [ -n "${BASELINE_REV:-}" ]; then
+    # The earlier binary, built once in a worktree of its own.
+    tree=$WORK/baseline-$BASELINE_REV
+    if [ ! -x "$tree/target/release/miq-memlog" ]; then
+        git worktree add --detach "$tree" "$BASELINE_REV" >/dev/null
+        (cd "$tree" && cargo build --release --locked -q)
+    fi
+    BASELINE=$tree/target/release/miq-memlog
+fi
 
-gz=$(for _ in $(seq "$rounds"); do t sh -c 'cat fleet/*/*.gz | gzip -dc'; done | median)
-ingest=$(for _ in $(seq "$rounds"); do rm -f f.db f.db-wal f.db-shm; t "$bin" --db f.db ingest -q fleet; done | median)
-peak=$(rm -f f.db f.db-wal f.db-shm; /usr/bin/time -f %M "$bin" --db f.db ingest -q fleet 2>&1 | tail -1)
-samples=$(sqlite3 f.db 'SELECT COUNT(*) FROM sample')
-read_all=$(for _ in $(seq "$rounds"); do t sqlite3 f.db 'SELECT * FROM sample'; done | median)
-row() { printf '| %s | %s s |\n' "$1" "$(for _ in $(seq "$rounds"); do t "$bin" --db f.db "${@:2}"; done | median)"; }
-echo "| what | median |"
-echo "|---|---|"
-echo "| gzip -dc of the 56 files | $gz s |"
-echo "| ingest of the 56 files ($samples samples) | $ingest s ($(awk "BEGIN {printf \"%.2f\", $ingest / $gz}") x gzip -dc), peak $((peak / 1024)) MB |"
-echo "| sqlite3 reading every sample | $read_all s |"
-row report report
-row "report --by worker" report --by worker
-row "report --by message" report --by message
-row pids pids
-row workers workers
-row files files
+# The data: kept while the generator writes the same bytes (same seed).
+for k in 4 16 56; do
+    case $k in 4) dir=fleet ;; 16) dir=fleet4x ;; 56) dir=fleet14x ;; esac
+    if [ ! -f "$WORK/$dir/.complete" ]; then
+        rm -rf "${WORK:?}/$dir"
+        "$BIN" generate --appliances "$k" --days 14 --seed 3 --out "$WORK/$dir" >/dev/null
+        touch "$WORK/$dir/.complete"
+    fi
+done
+
+# The write path alone, as the micro-benchmark measures it.
+write_path=$(cargo bench --locked -q --bench write_path -- 520000 "${ROUNDS:-5}" 2>/dev/null)
+echo "$write_path" >&2
+WRITE_PATH=$(echo "$write_path" | awk '
+    /store write path/ {s=$4} /bare INSERT floor/ {f=$4} /^ratio/ {r=$2}
+    END {printf "{\"store\": %s, \"floor\": %s, \"ratio\": %s}", s, f, r}')
+
+BIN=$BIN BASELINE=${BASELINE:-} WORK=$WORK ROUNDS=${ROUNDS:-5} OUT=${OUT:-$ROOT/BENCHMARKS.md} \
+    WRITE_PATH=$WRITE_PATH python3 "$ROOT/benches/fleet.py"

@@ -187,6 +187,19 @@ w("")
 with open(env["PROFILES"]) as f:
     w(f.read().rstrip())
 w("")
+# The sections other scripts own (benches/fleet.sh, benches/heap.sh) are kept
+# as they are, marked blocks and all.
+try:
+    with open(env["OUT"]) as f:
+        old = f.read()
+except FileNotFoundError:
+    old = ""
+for name in ("fleet", "heap"):
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    if begin in old and end in old:
+        block = old[old.index(begin):old.index(end) + len(end)]
+        w(block)
+        w("")
 with open(env["OUT"], "w") as f:
     f.write("\n".join(lines))
 for r in rows:
