@@ -45,5 +45,5 @@ WRITE_PATH=$(echo "$write_path" | awk '
     /store write path/ {s=$4} /bare INSERT floor/ {f=$4} /^ratio/ {r=$2}
     END {printf "{\"store\": %s, \"floor\": %s, \"ratio\": %s}", s, f, r}')
 
-BIN=$BIN BASELINE=${BASELINE:-} WORK=$WORK ROUNDS=${ROUNDS:-5} OUT=${OUT:-$ROOT/BENCHMARKS.md} \
+ROOT=$ROOT BIN=$BIN BASELINE=${BASELINE:-} WORK=$WORK ROUNDS=${ROUNDS:-5} OUT=${OUT:-$ROOT/BENCHMARKS.md} \
     WRITE_PATH=$WRITE_PATH python3 "$ROOT/benches/fleet.py"

@@ -7,8 +7,10 @@
 //! ([`PairSlopes::below`]). The pairs with a slope in `[lo, hi)` are the
 //! inversions of the `z_hi` values taken in `z_lo` order, listed the same way
 //! ([`PairSlopes::between`]). A rank is found by bracketing it with the slopes
-//! of a seeded random sample of pairs, narrowing the bracket by bisection until
-//! few pairs fall in it, and selecting among those: the answer is the brute
+//! of a seeded random sample of pairs, narrowing the bracket (by the sample's
+//! slopes inside it, else by bisection) until few pairs fall in it, and
+//! selecting among those; a bracket the sample says is small is listed at once,
+//! its length counting the pairs below its upper end: the answer is the brute
 //! force's, slope for slope (each slope is computed as `(y_b − y_a) / (x_b −
 //! x_a)`, as listing every pair does). Only where slopes tie to within
 //! floating-point rounding (`y − t·x` and the slope round apart) can a pair's

@@ -25,7 +25,8 @@ fn cell(v: &Value) -> String {
 
 /// Writes `table` to standard output.
 pub fn print_table(table: &Table, format: TableFormat) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    // Buffered: stdout alone writes every line as it ends.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     write_table(&mut out, table, format)?;
     out.flush()?;
     Ok(())

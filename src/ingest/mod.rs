@@ -163,7 +163,8 @@ pub fn run(
     let next = AtomicUsize::new(0);
     let scanners = Scanners::default();
     let (tx, rx) = sync_channel::<(usize, Result<Read>)>(FILES_IN_FLIGHT);
-    thread::scope(|scope| -> Result<()> {
+    let checkpoints = store.background_checkpoints()?;
+    let ran = thread::scope(|scope| -> Result<()> {
         for _ in 0..jobs {
             let tx = tx.clone();
             let (next, scanners, known, progress) = (&next, &scanners, &known, &progress);
@@ -190,6 +191,9 @@ pub fn run(
                     error,
                 },
             };
+            if let Some(checkpoints) = &checkpoints {
+                checkpoints.committed();
+            }
             totals.add(&report);
             reports.insert(seq, report);
             while let Some(report) = reports.remove(&next_report) {
@@ -198,7 +202,9 @@ pub fn run(
             }
         }
         Ok(())
-    })?;
+    });
+    store.end_background_checkpoints(checkpoints)?;
+    ran?;
     Ok(totals)
 }
 

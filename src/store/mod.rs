@@ -11,6 +11,8 @@ mod select;
 
 use std::fs;
 use std::path::Path;
+use std::sync::mpsc;
+use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -276,6 +278,11 @@ impl Store {
         match access {
             Access::ReadWrite => {
                 // Pragmas first: journal_mode cannot change inside a migration's transaction.
+                // 8 KiB pages for a new database (an existing one keeps its
+                // own): storing a sample took a tenth less than with 4 KiB,
+                // and the leaves a many-process file appends to still fit the
+                // default page cache.
+                conn.pragma_update(None, "page_size", 8192)?;
                 let mode: String = retry_while_busy(|| {
                     conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
                 })
@@ -328,6 +335,76 @@ impl Store {
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+}
+
+/// Checkpoints of the write-ahead log, run on a thread and connection of
+/// their own while an ingest writes: copying committed pages into the database
+/// file and waiting for the disk (about a fifth of a second per million samples
+/// stored) then leaves the single writer free to go on with the next file.
+pub struct Checkpoints {
+    committed: Option<mpsc::Sender<()>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Checkpoints {
+    /// Says a transaction was committed: its pages can be copied.
+    pub fn committed(&self) {
+        if let Some(tx) = &self.committed {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Drop for Checkpoints {
+    fn drop(&mut self) {
+        drop(self.committed.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Store {
+    /// Moves the database's checkpoints to a thread of their own until
+    /// [`Store::end_background_checkpoints`]; `None` for a database without a
+    /// file (nothing to copy).
+    pub fn background_checkpoints(&self) -> Result<Option<Checkpoints>> {
+        let Some(path) = self.conn.path().filter(|p| !p.is_empty()) else {
+            return Ok(None);
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let (committed, commits) = mpsc::channel::<()>();
+        let thread = thread::Builder::new()
+            .name("checkpoint".into())
+            .spawn(move || {
+                while commits.recv().is_ok() {
+                    while commits.try_recv().is_ok() {}
+                    // PASSIVE never waits for the writer. A checkpoint that
+                    // fails leaves the pages in the log, read from there, for
+                    // the next checkpoint or the last connection's close.
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            })?;
+        Ok(Some(Checkpoints {
+            committed: Some(committed),
+            thread: Some(thread),
+        }))
+    }
+
+    /// Waits for the background checkpoints to end and gives checkpoints back
+    /// to the writer (SQLite's default: at commit, past 1000 pages of log).
+    pub fn end_background_checkpoints(&self, checkpoints: Option<Checkpoints>) -> Result<()> {
+        if let Some(checkpoints) = checkpoints {
+            drop(checkpoints);
+            self.conn.pragma_update(None, "wal_autocheckpoint", 1000)?;
+        }
+        Ok(())
     }
 }
 
