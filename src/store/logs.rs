@@ -4,15 +4,14 @@
 //! sample already stored (same process, time and source) or an event already
 //! stored (same host, pid, kind and time) is counted as present, not added.
 
-use std::collections::HashMap;
-
 use anyhow::{Context, Result};
 use rusqlite::types::Null;
 use rusqlite::{params, CachedStatement, ToSql, Transaction};
 
 use super::files::{Earlier, FileMeta};
 use super::Store;
-use crate::parse::{Enrichment, Event, EventKind, Sample};
+use crate::heap::hash::FastMap;
+use crate::parse::{Enrichment, Event, EventKind, Sample, SampleKind};
 
 /// Two `worker_started` events of one host and pid this close are one start.
 pub const START_WINDOW_US: i64 = 120 * 1_000_000;
@@ -69,12 +68,12 @@ pub struct LogWrite<'s> {
     path: String,
     /// pid -> its processes in this file (a pid is one worker type, or a few
     /// when it was reused).
-    processes: HashMap<i64, Vec<Span>>,
+    processes: FastMap<i64, Vec<Span>>,
     /// Samples waiting to be inserted, with their process id and UTC time.
     pending: Vec<(i64, i64, Sample)>,
     /// What the file offered of each process and source: while every sample
     /// offered is added, the summaries need nothing read back.
-    offered: HashMap<(i64, &'static str), Summary>,
+    offered: FastMap<(i64, SampleKind), Summary>,
     counts: FileCounts,
     first_us: Option<i64>,
     last_us: Option<i64>,
@@ -122,9 +121,9 @@ impl Store {
             file_id,
             host: meta.host.clone(),
             path: meta.path.clone(),
-            processes: HashMap::new(),
+            processes: FastMap::default(),
             pending: Vec::with_capacity(PENDING_ROWS),
-            offered: HashMap::new(),
+            offered: FastMap::default(),
             counts: FileCounts::default(),
             first_us: None,
             last_us: None,
@@ -277,19 +276,28 @@ impl LogWrite<'_> {
     fn flush_samples(&mut self) -> Result<()> {
         // Stable: of two samples with one key, the earlier line is stored.
         self.pending
-            .sort_by_key(|(process_id, utc_us, s)| (*process_id, *utc_us, s.kind.as_str()));
-        for (process_id, utc_us, s) in &self.pending {
-            let kind = s.kind.as_str();
-            let sum = self.offered.entry((*process_id, kind)).or_insert(Summary {
-                samples: 0,
-                first_us: *utc_us,
-                last_us: *utc_us,
-                rss_max: None,
-            });
-            sum.samples += 1;
-            sum.first_us = sum.first_us.min(*utc_us);
-            sum.last_us = sum.last_us.max(*utc_us);
-            sum.rss_max = sum.rss_max.max(s.rss_bytes);
+            .sort_by_key(|(process_id, utc_us, s)| (*process_id, *utc_us, s.kind));
+        // In key order, the samples of one process and source come in runs.
+        for run in self
+            .pending
+            .chunk_by(|(pa, _, a), (pb, _, b)| pa == pb && a.kind == b.kind)
+        {
+            let (process_id, first_us, first) = &run[0];
+            let last_us = run[run.len() - 1].1;
+            let rss_max = run.iter().filter_map(|(_, _, s)| s.rss_bytes).max();
+            let sum = self
+                .offered
+                .entry((*process_id, first.kind))
+                .or_insert(Summary {
+                    samples: 0,
+                    first_us: *first_us,
+                    last_us,
+                    rss_max: None,
+                });
+            sum.samples += run.len() as i64;
+            sum.first_us = sum.first_us.min(*first_us);
+            sum.last_us = sum.last_us.max(last_us);
+            sum.rss_max = sum.rss_max.max(rss_max);
         }
         let mut added = 0;
         let mut rows = self.pending.chunks_exact(ROWS_PER_INSERT);
@@ -431,7 +439,12 @@ impl LogWrite<'_> {
                 ))?;
                 for ((process_id, source), s) in &offered {
                     summary.execute(params![
-                        process_id, source, s.samples, s.first_us, s.last_us, s.rss_max
+                        process_id,
+                        source.as_str(),
+                        s.samples,
+                        s.first_us,
+                        s.last_us,
+                        s.rss_max
                     ])?;
                 }
             } else {
