@@ -121,6 +121,7 @@ gz_ratio = med["ingest_gz"] / med["gzip_dc"]
 rss = max(peak["ingest_raw_one_core"], peak["ingest_raw"], peak["ingest_gz"])
 growth = int(env["RAW_DB"]) - int(env["EMPTY_DB"])
 oracle_ratio = med["oracle"] / med["ingest_raw_one_core"]
+oracle_ratio_both = med["oracle"] / med["ingest_raw"]
 agrees = (
     oracle["objects"] == stored["objects"] + stored["garbage_objects"]
     and oracle["bytes"] == stored["bytes"] + stored["garbage_bytes"]
@@ -154,14 +155,15 @@ w(f"| peak RSS <= 0.3 x the raw dump | {rss / raw:.2f} x ({mb(rss)}) | {yes(rss 
 w(f"| database growth <= 5 % of the raw dump | {100 * growth / raw:.1f} % ({mb(growth)}) | {yes(growth <= 0.05 * raw)} |")
 w(f"| `heap` over the three dumps within a few seconds | {med['heap']:.2f} s | {yes(med['heap'] <= 5)} |")
 w(f"| >= 20 x faster than JSON.parse on every line | {oracle_ratio:.1f} x ({med['oracle']:.1f} s against {med['ingest_raw_one_core']:.2f} s on one core) | {yes(oracle_ratio >= 20)} |")
+w(f"| the same on both cores (the lines parsed on two threads) | {oracle_ratio_both:.1f} x ({med['oracle']:.1f} s against {med['ingest_raw']:.2f} s) | {yes(oracle_ratio_both >= 20)} |")
 w("")
 w("| what | median | peak RSS (the largest of the rounds) |")
 w("|---|---|---|")
 rows = [
     ("gzip_dc", "`gzip -dc` of the .gz"),
     ("ingest_raw_one_core", "ingest of the raw dump, one core"),
-    ("ingest_raw", "ingest of the raw dump, both cores (reading beside parsing)"),
-    ("ingest_gz", "ingest of the .gz (inflating beside parsing)"),
+    ("ingest_raw", "ingest of the raw dump, both cores (reading beside two parse threads)"),
+    ("ingest_gz", "ingest of the .gz (inflating beside two parse threads)"),
     ("oracle", "`ruby benches/heap/oracle_json.rb` on the raw dump"),
     ("heap", "`heap` on the database of the three dumps"),
 ]

@@ -15,6 +15,10 @@ use super::line::{
 };
 use super::table::{ObjectTable, ROOT_PARENT, UNTRACED};
 
+mod parallel;
+use parallel::{parse_threads, BLOCK};
+pub use parallel::{Blocks, CopiedBlocks};
+
 /// Lines longer than this are skipped as bad (a 300 k-element Array is 5 MB).
 pub const MAX_LINE: usize = 256 << 20;
 /// Objects past this many are counted as bad lines: parents are 31-bit indexes.
@@ -170,7 +174,29 @@ impl DumpReader {
     /// Reads a whole dump from `bytes` (already inflated): lines are read in
     /// place in the blocks `bytes` hands out; only a line that runs across
     /// two blocks is copied.
-    pub fn read_all(mut bytes: impl BufRead) -> io::Result<DumpContent> {
+    ///
+    /// With two cores or more, the lines are parsed on two threads (see
+    /// [`DumpReader::read_blocks`]); the answer is the same.
+    pub fn read_all(bytes: impl BufRead) -> io::Result<DumpContent> {
+        if parse_threads() < 2 {
+            return Self::read_serial(bytes);
+        }
+        Self::read_blocks(CopiedBlocks::new(bytes, BLOCK))
+    }
+
+    /// Reads a whole dump from blocks owned and handed back ([`LogBytes`]'s,
+    /// not copied), on two threads when there are two cores.
+    ///
+    /// [`LogBytes`]: crate::input::LogBytes
+    pub fn read_owned(bytes: impl BufRead + Blocks) -> io::Result<DumpContent> {
+        if parse_threads() < 2 {
+            return Self::read_serial(bytes);
+        }
+        Self::read_blocks(bytes)
+    }
+
+    /// Reads a whole dump on the calling thread alone.
+    pub fn read_serial(mut bytes: impl BufRead) -> io::Result<DumpContent> {
         let mut reader = DumpReader::default();
         // The start of a line the previous block ended in.
         let mut carry: Vec<u8> = Vec::new();
@@ -1025,5 +1051,61 @@ mod tests {
             assert_eq!(c.generations, whole.generations, "blocks of {block}");
             assert_eq!(c.table, whole.table, "blocks of {block}");
         }
+    }
+
+    /// Lines parsed on two threads in blocks of any size read as on one
+    /// thread: roots, sites, classes named in another block, bad lines
+    /// (torn, NUL, too long) and the last line without its newline.
+    #[test]
+    fn two_threads_read_as_one() {
+        let mut text: Vec<u8> = Vec::new();
+        for round in 0..6u64 {
+            let offset = round << 20;
+            text.extend_from_slice(
+                format!(
+                    "{{\"type\":\"ROOT\", \"root\":\"{}\", \"references\":[\"0x{:x}\"]}}\n",
+                    ["vm", "machine_context", "global_list"][round as usize % 3],
+                    0x10000 + offset
+                )
+                .as_bytes(),
+            );
+            if round == 2 || round == 4 {
+                text.extend_from_slice(
+                    b"{\"type\":\"ROOT\", \"root\":\"bad\xff\", \"references\":[\"0x10000\"]}\n",
+                );
+                text.extend_from_slice(b"not json\n\n");
+            }
+            for (i, line) in graph_lines(offset).iter().enumerate() {
+                if round == 3 && i == 2 {
+                    text.extend_from_slice(
+                        b"{\"address\":\"0x9\", \"type\":\"STRING\", \"method\":\"a\0b\"}\n",
+                    );
+                }
+                text.extend_from_slice(line.as_bytes());
+                text.push(b'\n');
+            }
+            // The same class address again, later: the later line names it.
+            text.extend_from_slice(format!(
+                "{{\"address\":\"0x{:x}\", \"type\":\"CLASS\", \"name\":\"Again{round}\", \"memsize\":8}}\n",
+                0x30000
+            )
+            .as_bytes());
+        }
+        text.extend_from_slice(b"{\"address\":\"0x40028\", \"type\":\"STRI");
+        let serial = DumpReader::read_serial(&text[..]).unwrap();
+        assert!(serial.totals.bad_lines >= 4);
+        assert!(serial.roots.len() >= 4);
+        let same = |c: &DumpContent, what: &str| {
+            assert_eq!(c.totals, serial.totals, "{what}");
+            assert_eq!(c.roots, serial.roots, "{what}");
+            assert_eq!(c.sites, serial.sites, "{what}");
+            assert_eq!(c.generations, serial.generations, "{what}");
+            assert_eq!(c.table, serial.table, "{what}");
+        };
+        for block in (1..=64).chain([100, 333, 1000, 5000]) {
+            let c = DumpReader::read_blocks(CopiedBlocks::new(&text[..], block)).unwrap();
+            same(&c, &format!("blocks of {block}"));
+        }
+        same(&DumpReader::read_all(&text[..]).unwrap(), "read_all");
     }
 }

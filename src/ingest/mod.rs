@@ -339,7 +339,7 @@ fn read_dump(
     let bar = progress.clone();
     // A dump is stored whole or not at all: a truncated gzip fails it.
     let mut bytes = LogBytes::open(&file.path, false, move |n| bar(n))?;
-    let content = DumpReader::read_all(&mut bytes);
+    let content = DumpReader::read_owned(&mut bytes);
     let read = bytes.finish();
     let content = content.with_context(|| format!("reading heap dump {}", file.shown()))?;
     let read = read.with_context(|| format!("reading heap dump {}", file.shown()))?;

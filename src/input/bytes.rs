@@ -96,7 +96,8 @@ impl LogBytes {
             .with_context(|| format!("cannot read {}", path.display()))?;
         // A few blocks of slack each way keep both threads busy; more only costs memory.
         let (tx, rx) = sync_channel(BLOCKS_IN_FLIGHT);
-        let (recycle, reuse) = sync_channel(BLOCKS_IN_FLIGHT);
+        // Room for the blocks a heap dump's parse threads hold as well.
+        let (recycle, reuse) = sync_channel(BLOCKS_IN_FLIGHT + 6);
         let reader = thread::Builder::new()
             .name("read".into())
             .spawn(move || read_blocks(file, compressed, accept_truncated, progress, tx, reuse))?;
@@ -148,7 +149,10 @@ impl LogBytes {
                         hasher.update(&block);
                     }
                     let used = std::mem::replace(&mut self.current, block);
-                    let _ = self.recycle.try_send(used);
+                    // Empty when `next_block` took it (it comes back by `give_back`).
+                    if used.capacity() > 0 {
+                        let _ = self.recycle.try_send(used);
+                    }
                     self.at = 0;
                 }
                 Ok(Err(e)) => return Err(e),
@@ -163,6 +167,26 @@ impl LogBytes {
     pub fn peek(&mut self) -> io::Result<&[u8]> {
         self.fill()?;
         Ok(&self.current[self.at..])
+    }
+}
+
+/// The blocks as they come, owned: a heap dump's lines are parsed on other
+/// threads, which hand each block back once done with it.
+impl crate::heap::read::Blocks for LogBytes {
+    fn next_block(&mut self) -> io::Result<Option<Vec<u8>>> {
+        if !self.fill()? {
+            return Ok(None);
+        }
+        let mut block = std::mem::take(&mut self.current);
+        if self.at > 0 {
+            block.drain(..self.at);
+        }
+        self.at = 0;
+        Ok(Some(block))
+    }
+
+    fn give_back(&mut self, block: Vec<u8>) {
+        let _ = self.recycle.try_send(block);
     }
 }
 
