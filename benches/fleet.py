@@ -210,7 +210,7 @@ w(f"Written by `benches/fleet.sh` on {time.strftime('%Y-%m-%d %H:%M UTC', time.g
   f"{os.cpu_count()} cores, load average {load_before} before and {load_after} after (the machine "
   f"is shared: medians of {ROUNDS} rounds at 1x, {max(1, ROUNDS // 2)} at 4x and 14x; commands "
   "compared with each other run in alternating rounds). "
-  f"{sh(BIN + ' --version')}; {sh('sqlite3 --version').split(' ')[0]} (the shell); "
+  f"{sh(BIN + ' --version')}; sqlite3 {sh('sqlite3 --version').split(' ')[0]} (the shell); "
   f"{sh('gzip --version | head -1')}.")
 w("")
 w("Sample-dense logs: every patched worker logs a sample after every queue message "
