@@ -432,6 +432,9 @@ fn gzip_and_plain_copies_of_one_dump_are_stored_once_and_reingest_adds_nothing()
     let out = ingest(tmp.path(), &db, &[&dumps]);
     assert!(out.contains("4 heap dumps (3 new)"), "{out}");
     assert_eq!(sql(&db, "SELECT COUNT(*) FROM heap_dump"), "4");
+    // Every reference the dumps' rows make is to a row that exists.
+    assert_eq!(sql(&db, "PRAGMA integrity_check"), "ok");
+    assert_eq!(sql(&db, "PRAGMA foreign_key_check"), "");
 }
 
 #[test]

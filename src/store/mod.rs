@@ -295,8 +295,8 @@ impl Store {
                 // is to a row it looked up or inserted in its own transaction;
                 // checking each again per row (two cursors opened and closed)
                 // was a sixth of the cost of storing a sample. The schema still
-                // declares them, and the reliability tests run
-                // `PRAGMA foreign_key_check` after every kind of write.
+                // declares them, and the reliability and heap tests run
+                // `PRAGMA foreign_key_check` after their writes.
                 conn.pragma_update(None, "foreign_keys", "OFF")?;
                 // A many-row INSERT keeps a statement journal (to undo itself
                 // alone): in memory, not a temporary file written page by page.
