@@ -95,7 +95,6 @@ def bytes_plain(data):
 section = []
 w = section.append
 load_before = " ".join(open("/proc/loadavg").read().split()[:3])
-results = {}
 
 # 1x: the corpus of the issue, against gzip -dc, the earlier binary and sqlite3.
 data = "fleet"

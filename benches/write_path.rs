@@ -114,8 +114,6 @@ fn floor_side(path: &Path, samples: &[Sample]) -> f64 {
         )
         .unwrap();
     }
-    let mut sorted: Vec<&Sample> = samples.iter().collect();
-    sorted.sort_by_key(|s| (s.pid, s.time.us()));
     let started = Instant::now();
     for (file, rows) in samples.chunks(PER_FILE).enumerate() {
         let tx = conn.transaction().unwrap();

@@ -251,18 +251,16 @@ impl<'a> PairSlopes<'a> {
 
     /// `below(t)`, counted once per `t`.
     fn counted_below(&self, t: f64) -> u64 {
-        let at = self
+        let known = self
             .counted
             .borrow()
-            .binary_search_by(|(u, _)| u.total_cmp(&t));
-        match at {
-            Ok(i) => self.counted.borrow()[i].1,
-            Err(i) => {
-                let count = self.below(t);
-                self.counted.borrow_mut().insert(i, (t, count));
-                count
-            }
-        }
+            .binary_search_by(|(u, _)| u.total_cmp(&t))
+            .map(|i| self.counted.borrow()[i].1);
+        known.unwrap_or_else(|_| {
+            let count = self.below(t);
+            self.remember(t, count);
+            count
+        })
     }
 
     /// The tightest counted values around rank `k`: the highest `t` with at
