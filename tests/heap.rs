@@ -456,6 +456,26 @@ fn a_truncated_gzip_dump_fails_alone_naming_the_file() {
     assert!(stderr.contains("truncated"), "{stderr}");
     assert_eq!(sql(&db, "SELECT COUNT(*) FROM heap_dump"), "4");
     assert_eq!(sql(&db, "SELECT COUNT(*) FROM dump WHERE pid = 99"), "0");
+    // `--accept-truncated` keeps the readable part of a log, never of a dump.
+    let out = run(
+        tmp.path(),
+        &db,
+        &["ingest", "--accept-truncated", dumps.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cut_1700000000_99.dump.gz") && stderr.contains("read whole or not at all"),
+        "{stderr}"
+    );
+    assert_eq!(sql(&db, "SELECT COUNT(*) FROM dump WHERE pid = 99"), "0");
+    assert_eq!(
+        sql(
+            &db,
+            "SELECT COUNT(*) FROM source_file WHERE path LIKE '%cut_1700000000_99%'"
+        ),
+        "0"
+    );
 }
 
 /// A database of schema version 3 (dumps recorded by name only) migrates

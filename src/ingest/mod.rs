@@ -15,11 +15,11 @@ mod report;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, TryRecvError};
 use std::sync::Arc;
 use std::thread;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
 use crate::heap::DumpReader;
 use crate::input::{sniff, Format, InputFile, LogBytes};
@@ -41,6 +41,14 @@ pub const DEFAULT_HOST: &str = "appliance";
 /// memory however far the writer falls behind (each holds at most
 /// `buffer::SPILL_BYTES` in memory).
 const FILES_IN_FLIGHT: usize = 2;
+/// Heap dumps up to this size on disk are read on one thread.
+const SERIAL_DUMP_BYTES: u64 = 1 << 20;
+/// Small dumps stored in one transaction: at most this many, and this many
+/// bytes on disk, so memory stays bounded.
+const BATCH_DUMPS: usize = 256;
+const BATCH_BYTES: u64 = 16 << 20;
+/// Dumps up to this size on disk are stored in batches.
+const SMALL_FILE_BYTES: u64 = 1 << 20;
 /// Rejected lines shown per file; all are counted.
 const SHOWN_REJECTS: usize = 5;
 
@@ -182,24 +190,67 @@ pub fn run(
         drop(tx);
         let mut reports: BTreeMap<usize, FileReport> = BTreeMap::new();
         let mut next_report = 0;
-        for (seq, read) in rx {
-            let file = &files[seq];
-            let report = match read {
-                Ok(read) => store_file(store, file, options, read)?,
-                Err(error) => FileReport::Failed {
-                    path: file.shown(),
-                    error,
-                },
-            };
-            if let Some(checkpoints) = &checkpoints {
-                checkpoints.committed();
-            }
+        let mut done = |seq: usize, report: FileReport| -> Result<()> {
             totals.add(&report);
             reports.insert(seq, report);
             while let Some(report) = reports.remove(&next_report) {
                 on_report(&report)?;
                 next_report += 1;
             }
+            Ok(())
+        };
+        let committed = || {
+            if let Some(checkpoints) = &checkpoints {
+                checkpoints.committed();
+            }
+        };
+        // Small dumps are stored together while they come faster than they
+        // can be stored, each batch as soon as nothing else is ready.
+        let mut batch = DumpBatch::default();
+        loop {
+            let (seq, read) = match rx.try_recv() {
+                Ok(next) => next,
+                Err(TryRecvError::Empty) => {
+                    if batch.store(store, files, &mut done)? {
+                        committed();
+                    }
+                    match rx.recv() {
+                        Ok(next) => next,
+                        Err(_) => break,
+                    }
+                }
+                Err(TryRecvError::Disconnected) => break,
+            };
+            let file = &files[seq];
+            match read {
+                Ok(read) if DumpBatch::takes(&read, file) => {
+                    let Read::Dump(meta) = read else {
+                        unreachable!("a batch takes dumps")
+                    };
+                    batch.bytes += file.size;
+                    batch.dumps.push((seq, meta));
+                    if batch.full() && batch.store(store, files, &mut done)? {
+                        committed();
+                    }
+                }
+                read => {
+                    if batch.store(store, files, &mut done)? {
+                        committed();
+                    }
+                    let report = match read {
+                        Ok(read) => store_file(store, file, options, read)?,
+                        Err(error) => FileReport::Failed {
+                            path: file.shown(),
+                            error,
+                        },
+                    };
+                    committed();
+                    done(seq, report)?;
+                }
+            }
+        }
+        if batch.store(store, files, &mut done)? {
+            committed();
         }
         Ok(())
     });
@@ -232,10 +283,7 @@ fn read_file(
         Format::JournalJson => Reader::JournalJson,
         Format::JournalText => Reader::JournalText,
         Format::ContainerJson => Reader::Container,
-        Format::HeapDump => {
-            drop(bytes);
-            return read_dump(file, quick_key, options, progress);
-        }
+        Format::HeapDump => return read_dump(file, bytes, quick_key, options),
     };
     let scanner = scanners.get(reader);
     let mut state = ReaderState::new(match options.year {
@@ -328,21 +376,32 @@ fn read_file(
 /// as it streams (inflated on the reading thread, hashed as it passes).
 fn read_dump(
     file: &InputFile,
+    mut bytes: LogBytes,
     quick_key: String,
     options: &Options,
-    progress: &Progress,
 ) -> Result<Read> {
     let file_name = file.file_name();
     let name = parse_dump_name(&file_name).ok_or_else(|| {
         anyhow!("a heap dump, but its name does not say its time and pid (<prefix>_<epoch>_<pid>.dump[.gz])")
     })?;
-    let bar = progress.clone();
-    // A dump is stored whole or not at all: a truncated gzip fails it.
-    let mut bytes = LogBytes::open(&file.path, false, move |n| bar(n))?;
-    let content = DumpReader::read_owned(&mut bytes);
+    // Two parse threads pay off only for a large dump: a small one (most of
+    // a run's dumps, a few hundred KB) costs less read on this thread alone
+    // than the threads cost to start, and other files keep the cores busy.
+    let content = if file.size <= SERIAL_DUMP_BYTES {
+        DumpReader::read_serial(&mut bytes)
+    } else {
+        DumpReader::read_owned(&mut bytes)
+    };
     let read = bytes.finish();
     let content = content.with_context(|| format!("reading heap dump {}", file.shown()))?;
     let read = read.with_context(|| format!("reading heap dump {}", file.shown()))?;
+    // A dump is stored whole or not at all, `--accept-truncated` or not.
+    if read.truncated {
+        bail!(
+            "reading heap dump {}: gzip: the file is truncated (a heap dump is read whole or not at all)",
+            file.shown()
+        );
+    }
     let meta = FileMeta {
         path: file.shown(),
         hash: read.hash,
@@ -390,26 +449,81 @@ fn store_file(
             let outcome = store
                 .write_dump(&meta)
                 .with_context(|| format!("storing {path}"))?;
-            let summary = meta.content.as_ref().map(|c| DumpSummary {
-                objects: c.totals.objects,
-                bytes: c.totals.bytes,
-                garbage_objects: c.totals.garbage_objects,
-                bad_lines: c.totals.bad_lines,
-                first_bad_line: c.totals.first_bad_line,
-            });
-            Ok(match outcome {
-                DumpOutcome::AlreadyIngested(earlier) => FileReport::Skipped { path, earlier },
-                DumpOutcome::Stored {
-                    new_dump,
-                    new_content,
-                } => FileReport::Dump {
-                    path,
-                    new_dump,
-                    content: summary.filter(|_| new_content),
-                },
-            })
+            Ok(dump_report(path, &meta, outcome))
         }
         Read::Log(log) => store_log(store, file, options, *log),
+    }
+}
+
+/// Small heap dumps waiting to be stored together, by their place in the input.
+#[derive(Default)]
+struct DumpBatch {
+    dumps: Vec<(usize, DumpMeta)>,
+    bytes: u64,
+}
+
+impl DumpBatch {
+    fn takes(read: &Read, file: &InputFile) -> bool {
+        matches!(read, Read::Dump(_)) && file.size <= SMALL_FILE_BYTES
+    }
+
+    fn full(&self) -> bool {
+        self.dumps.len() >= BATCH_DUMPS || self.bytes >= BATCH_BYTES
+    }
+
+    /// Stores the dumps waiting, in one transaction; should that fail, one at a
+    /// time, so that the error names its file and the others are stored.
+    /// Whether there were any.
+    fn store(
+        &mut self,
+        store: &mut Store,
+        files: &[InputFile],
+        done: &mut impl FnMut(usize, FileReport) -> Result<()>,
+    ) -> Result<bool> {
+        if self.dumps.is_empty() {
+            return Ok(false);
+        }
+        let dumps = std::mem::take(&mut self.dumps);
+        self.bytes = 0;
+        let metas: Vec<&DumpMeta> = dumps.iter().map(|(_, meta)| meta).collect();
+        match store.write_dumps(&metas) {
+            Ok(outcomes) => {
+                for ((seq, meta), outcome) in dumps.iter().zip(outcomes) {
+                    done(*seq, dump_report(files[*seq].shown(), meta, outcome))?;
+                }
+            }
+            Err(_) => {
+                for (seq, meta) in dumps {
+                    let path = files[seq].shown();
+                    let outcome = store
+                        .write_dump(&meta)
+                        .with_context(|| format!("storing {path}"))?;
+                    done(seq, dump_report(path, &meta, outcome))?;
+                }
+            }
+        }
+        Ok(true)
+    }
+}
+
+fn dump_report(path: String, meta: &DumpMeta, outcome: DumpOutcome) -> FileReport {
+    let summary = meta.content.as_ref().map(|c| DumpSummary {
+        objects: c.totals.objects,
+        bytes: c.totals.bytes,
+        garbage_objects: c.totals.garbage_objects,
+        bad_lines: c.totals.bad_lines,
+        first_bad_line: c.totals.first_bad_line,
+    });
+    match outcome {
+        DumpOutcome::AlreadyIngested(earlier) => FileReport::Skipped { path, earlier },
+        DumpOutcome::Stored {
+            new_dump,
+            new_content,
+        } => FileReport::Dump {
+            path,
+            new_dump,
+            content: summary.filter(|_| new_content),
+        },
     }
 }
 

@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Mutex;
 use std::thread::{self, JoinHandle};
 
 use anyhow::{Context, Result};
@@ -67,15 +68,41 @@ pub struct ReadSummary {
 }
 
 const BLOCK: usize = 1 << 20;
+/// The least a block grows by.
+const MIN_BLOCK: usize = 64 << 10;
 const BLOCKS_IN_FLIGHT: usize = 2;
+/// Blocks kept for reuse, by any file's reading thread.
+const SPARE_BLOCKS: usize = 12;
+
+/// Blocks read and done with. A fresh block costs the faulting in and zeroing
+/// of its pages; for the many small files of a run (heap dumps of a few
+/// hundred KB) that was most of the cost of reading them, so blocks go back
+/// here to be filled again by whichever file is read next.
+static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+fn spare_block() -> Vec<u8> {
+    SPARE
+        .lock()
+        .ok()
+        .and_then(|mut spare| spare.pop())
+        .unwrap_or_default()
+}
+
+/// Keeps a block done with for reuse, up to [`SPARE_BLOCKS`] of them.
+fn give_back(block: Vec<u8>) {
+    if block.capacity() >= BLOCK {
+        if let Ok(mut spare) = SPARE.lock() {
+            if spare.len() < SPARE_BLOCKS {
+                spare.push(block);
+            }
+        }
+    }
+}
 
 /// Reads (and inflates) a log file on a thread of its own, handing decoded blocks
 /// over a bounded channel, so inflating and parsing run side by side.
 pub struct LogBytes {
     blocks: Receiver<io::Result<Vec<u8>>>,
-    /// Read blocks go back to the reading thread, which fills them again instead
-    /// of allocating and zeroing new ones.
-    recycle: SyncSender<Vec<u8>>,
     /// A plain file's hash, taken here rather than on the reading thread: reading
     /// (copying out of the page cache) is the slower side, parsing has time to spare.
     plain_hash: Option<FileHasher>,
@@ -96,14 +123,11 @@ impl LogBytes {
             .with_context(|| format!("cannot read {}", path.display()))?;
         // A few blocks of slack each way keep both threads busy; more only costs memory.
         let (tx, rx) = sync_channel(BLOCKS_IN_FLIGHT);
-        // Room for the blocks a heap dump's parse threads hold as well.
-        let (recycle, reuse) = sync_channel(BLOCKS_IN_FLIGHT + 6);
         let reader = thread::Builder::new()
             .name("read".into())
-            .spawn(move || read_blocks(file, compressed, accept_truncated, progress, tx, reuse))?;
+            .spawn(move || read_blocks(file, compressed, accept_truncated, progress, tx))?;
         Ok(LogBytes {
             blocks: rx,
-            recycle,
             plain_hash: (!compressed).then(FileHasher::new),
             current: Vec::new(),
             at: 0,
@@ -122,6 +146,12 @@ impl LogBytes {
             summary.hash = hasher.hex();
         }
         Ok(summary)
+    }
+}
+
+impl Drop for LogBytes {
+    fn drop(&mut self) {
+        give_back(std::mem::take(&mut self.current));
     }
 }
 
@@ -151,7 +181,7 @@ impl LogBytes {
                     let used = std::mem::replace(&mut self.current, block);
                     // Empty when `next_block` took it (it comes back by `give_back`).
                     if used.capacity() > 0 {
-                        let _ = self.recycle.try_send(used);
+                        give_back(used);
                     }
                     self.at = 0;
                 }
@@ -186,7 +216,7 @@ impl crate::heap::read::Blocks for LogBytes {
     }
 
     fn give_back(&mut self, block: Vec<u8>) {
-        let _ = self.recycle.try_send(block);
+        give_back(block);
     }
 }
 
@@ -220,7 +250,6 @@ fn read_blocks(
     accept_truncated: bool,
     progress: impl FnMut(u64),
     tx: SyncSender<io::Result<Vec<u8>>>,
-    reuse: Receiver<Vec<u8>>,
 ) -> io::Result<ReadSummary> {
     let reader = if compressed {
         HashingReader::new(file, progress)
@@ -231,7 +260,7 @@ fn read_blocks(
     let mut truncated = false;
     if compressed {
         let mut gz = MultiGzDecoder::new(raw);
-        match pump(&mut gz, &tx, &reuse) {
+        match pump(&mut gz, &tx) {
             Ok(()) => {}
             Err(e) if accept_truncated && e.kind() == io::ErrorKind::UnexpectedEof => {
                 truncated = true
@@ -248,7 +277,7 @@ fn read_blocks(
             }
         }
         raw = gz.into_inner();
-    } else if let Err(e) = pump(&mut raw, &tx, &reuse) {
+    } else if let Err(e) = pump(&mut raw, &tx) {
         let _ = tx.send(Err(io::Error::new(e.kind(), e.to_string())));
         return Err(e);
     }
@@ -264,16 +293,19 @@ fn read_blocks(
 
 /// Copies `from` into blocks on the channel until its end; stops quietly when the
 /// receiving side has gone (it failed and needs no more).
-fn pump(
-    from: &mut impl Read,
-    tx: &SyncSender<io::Result<Vec<u8>>>,
-    reuse: &Receiver<Vec<u8>>,
-) -> io::Result<()> {
+fn pump(from: &mut impl Read, tx: &SyncSender<io::Result<Vec<u8>>>) -> io::Result<()> {
     loop {
-        let mut block = reuse.try_recv().unwrap_or_default();
-        block.resize(BLOCK, 0);
+        // A spare block's bytes up to its length were written before: filled
+        // again without zeroing; it grows (zeroed) only as the file needs.
+        let mut block = spare_block();
         let mut len = 0;
-        while len < BLOCK {
+        loop {
+            if len == block.len() {
+                if len >= BLOCK {
+                    break;
+                }
+                block.resize((2 * len).clamp(MIN_BLOCK, BLOCK), 0);
+            }
             match from.read(&mut block[len..]) {
                 Ok(0) => break,
                 Ok(n) => len += n,

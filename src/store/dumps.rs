@@ -35,75 +35,95 @@ pub enum DumpOutcome {
 impl Store {
     pub fn write_dump(&mut self, meta: &DumpMeta) -> Result<DumpOutcome> {
         let tx = self.begin_write()?;
-        let file = &meta.file;
-        let ts_us = meta.name.utc_us;
-        let earlier = Store::stored_file(&tx, &file.hash)?;
-        let (file_id, new_dump) = match earlier {
-            // A file stored before its content was read: its content now.
-            Some(earlier) => {
-                let unread: Option<i64> = tx
-                    .prepare_cached("SELECT id FROM source_file WHERE hash = ?1 AND heap_read = 0")?
-                    .query_row([&file.hash], |r| r.get(0))
-                    .optional()?;
-                match unread {
-                    Some(id) => (id, false),
-                    None => return Ok(DumpOutcome::AlreadyIngested(earlier)),
-                }
-            }
-            None => {
-                let file_id = Store::insert_file(&tx, file, Some(ts_us))?;
-                let new_dump = tx
-                    .prepare_cached(
-                        "INSERT OR IGNORE INTO dump (file_id, host, pid, ts_us, prefix, file_name, size_bytes)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    )?
-                    .execute(params![
-                        file_id,
-                        file.host,
-                        meta.name.pid,
-                        ts_us,
-                        meta.name.prefix,
-                        meta.file_name,
-                        file.size_bytes as i64
-                    ])?
-                    > 0;
-                (file_id, new_dump)
-            }
-        };
-        if !new_dump {
-            // A dump recorded from its event alone (schema version 1) gets its file.
-            tx.prepare_cached(
-                "UPDATE dump SET file_id = ?1 WHERE host = ?2 AND pid = ?3 AND ts_us = ?4 AND prefix = ?5
-                 AND file_id IS NULL",
-            )?
-            .execute(params![file_id, file.host, meta.name.pid, ts_us, meta.name.prefix])?;
-        }
-        let dump_id: i64 = tx
-            .prepare_cached(
-                "SELECT id FROM dump WHERE host = ?1 AND pid = ?2 AND ts_us = ?3 AND prefix = ?4",
-            )?
-            .query_row(
-                params![file.host, meta.name.pid, ts_us, meta.name.prefix],
-                |r| r.get(0),
-            )?;
-        let new_content = match &meta.content {
-            Some(content) => write_content(&tx, dump_id, file_id, content)?,
-            None => false,
-        };
-        tx.prepare_cached("UPDATE source_file SET events_new = ?2, heap_read = 1, lines = ?3, rejected = ?4 WHERE id = ?1")?
-            .execute(params![
-                file_id,
-                new_dump as i64,
-                meta.content.as_ref().map_or(0, |c| c.totals.lines as i64),
-                meta.content.as_ref().map_or(0, |c| c.totals.bad_lines as i64),
-            ])?;
+        let outcome = write_dump(&tx, meta)?;
         tx.commit()
-            .with_context(|| format!("cannot commit {}", file.path))?;
-        Ok(DumpOutcome::Stored {
-            new_dump,
-            new_content,
-        })
+            .with_context(|| format!("cannot commit {}", meta.file.path))?;
+        Ok(outcome)
     }
+
+    /// Records several dump files in one transaction: all of them or none.
+    /// A commit writes every page it changed, and the few rows of a small dump
+    /// touch a page of each heap table, so many small dumps committed one by
+    /// one cost the writer and the disk more than reading them costs.
+    pub fn write_dumps(&mut self, metas: &[&DumpMeta]) -> Result<Vec<DumpOutcome>> {
+        let tx = self.begin_write()?;
+        let outcomes = metas
+            .iter()
+            .map(|meta| write_dump(&tx, meta))
+            .collect::<Result<Vec<_>>>()?;
+        tx.commit().context("cannot commit the heap dumps")?;
+        Ok(outcomes)
+    }
+}
+
+/// Records a dump file within `tx`.
+fn write_dump(tx: &Transaction<'_>, meta: &DumpMeta) -> Result<DumpOutcome> {
+    let file = &meta.file;
+    let ts_us = meta.name.utc_us;
+    let earlier = Store::stored_file(tx, &file.hash)?;
+    let (file_id, new_dump) = match earlier {
+        // A file stored before its content was read: its content now.
+        Some(earlier) => {
+            let unread: Option<i64> = tx
+                .prepare_cached("SELECT id FROM source_file WHERE hash = ?1 AND heap_read = 0")?
+                .query_row([&file.hash], |r| r.get(0))
+                .optional()?;
+            match unread {
+                Some(id) => (id, false),
+                None => return Ok(DumpOutcome::AlreadyIngested(earlier)),
+            }
+        }
+        None => {
+            let file_id = Store::insert_file(tx, file, Some(ts_us))?;
+            let new_dump = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO dump (file_id, host, pid, ts_us, prefix, file_name, size_bytes)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![
+                    file_id,
+                    file.host,
+                    meta.name.pid,
+                    ts_us,
+                    meta.name.prefix,
+                    meta.file_name,
+                    file.size_bytes as i64
+                ])?
+                > 0;
+            (file_id, new_dump)
+        }
+    };
+    if !new_dump {
+        // A dump recorded from its event alone (schema version 1) gets its file.
+        tx.prepare_cached(
+            "UPDATE dump SET file_id = ?1 WHERE host = ?2 AND pid = ?3 AND ts_us = ?4 AND prefix = ?5
+             AND file_id IS NULL",
+        )?
+        .execute(params![file_id, file.host, meta.name.pid, ts_us, meta.name.prefix])?;
+    }
+    let dump_id: i64 = tx
+        .prepare_cached(
+            "SELECT id FROM dump WHERE host = ?1 AND pid = ?2 AND ts_us = ?3 AND prefix = ?4",
+        )?
+        .query_row(
+            params![file.host, meta.name.pid, ts_us, meta.name.prefix],
+            |r| r.get(0),
+        )?;
+    let new_content = match &meta.content {
+        Some(content) => write_content(tx, dump_id, file_id, content)?,
+        None => false,
+    };
+    tx.prepare_cached("UPDATE source_file SET events_new = ?2, heap_read = 1, lines = ?3, rejected = ?4 WHERE id = ?1")?
+        .execute(params![
+            file_id,
+            new_dump as i64,
+            meta.content.as_ref().map_or(0, |c| c.totals.lines as i64),
+            meta.content.as_ref().map_or(0, |c| c.totals.bad_lines as i64),
+        ])?;
+    Ok(DumpOutcome::Stored {
+        new_dump,
+        new_content,
+    })
 }
 
 /// Stores a dump's content unless a copy of it was stored before.
