@@ -42,6 +42,11 @@ impl RecordBuffer {
         Ok(())
     }
 
+    /// The bytes held in memory (the rest wait in the temporary file).
+    pub fn memory_bytes(&self) -> usize {
+        self.bytes.capacity()
+    }
+
     /// Hands every record, in the order pushed, to `each`.
     pub fn for_each(self, mut each: impl FnMut(Record) -> Result<()>) -> Result<()> {
         if let Some(spill) = self.spill {

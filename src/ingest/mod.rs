@@ -15,8 +15,9 @@ mod report;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, TryRecvError};
+use std::sync::mpsc::{channel, TryRecvError};
 use std::sync::Arc;
+use std::sync::{Condvar, Mutex};
 use std::thread;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -32,21 +33,22 @@ use crate::store::{
     DumpMeta, DumpOutcome, Earlier, FileMeta, FileOutcome, Identity, KnownFiles, Store,
 };
 use crate::zone::{decide, Clock, Heartbeats, ZoneChoice, ZoneDecision, UTC};
-use buffer::RecordBuffer;
+use buffer::{RecordBuffer, SPILL_BYTES};
 pub use report::{DumpSummary, FileReport, LogReport, Reject, Totals};
 
 /// The host name used when none is given.
 pub const DEFAULT_HOST: &str = "appliance";
-/// Parsed files waiting for the writer; parsing waits beyond that, which bounds
-/// memory however far the writer falls behind (each holds at most
-/// `buffer::SPILL_BYTES` in memory).
-const FILES_IN_FLIGHT: usize = 2;
+/// What files read and not yet stored may hold in memory; parsing waits
+/// beyond that, which bounds memory however far the writer falls behind. A log
+/// holds its records up to `buffer::SPILL_BYTES` in memory, a heap dump
+/// (counted by its size on disk) what it holds.
+const HELD_BYTES: u64 = 2 * SPILL_BYTES as u64;
+/// The least a file read is counted as holding.
+const MIN_HELD_BYTES: u64 = 4 << 10;
 /// Heap dumps up to this size on disk are read on one thread.
 const SERIAL_DUMP_BYTES: u64 = 1 << 20;
-/// Small dumps stored in one transaction: at most this many, and this many
-/// bytes on disk, so memory stays bounded.
+/// Small dumps stored in one transaction at most.
 const BATCH_DUMPS: usize = 256;
-const BATCH_BYTES: u64 = 16 << 20;
 /// Dumps up to this size on disk are stored in batches.
 const SMALL_FILE_BYTES: u64 = 1 << 20;
 /// Rejected lines shown per file; all are counted.
@@ -168,26 +170,34 @@ pub fn run(
         .jobs
         .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, files.len());
+    let order = schedule(files);
     let next = AtomicUsize::new(0);
     let scanners = Scanners::default();
-    let (tx, rx) = sync_channel::<(usize, Result<Read>)>(FILES_IN_FLIGHT);
+    let (tx, rx) = channel::<(usize, Result<Read>, u64)>();
+    let budget = Budget::new(HELD_BYTES);
     let checkpoints = store.background_checkpoints()?;
     let ran = thread::scope(|scope| -> Result<()> {
         for _ in 0..jobs {
             let tx = tx.clone();
-            let (next, scanners, known, progress) = (&next, &scanners, &known, &progress);
+            let (order, next) = (&order, &next);
+            let (scanners, known, progress) = (&scanners, &known, &progress);
+            let budget = &budget;
             // Named, so a profile tells parsing from reading and writing.
             let parse = thread::Builder::new().name("parse".into());
-            parse.spawn_scoped(scope, move || loop {
-                let seq = next.fetch_add(1, Ordering::Relaxed);
-                let Some(file) = files.get(seq) else { break };
-                let read = read_file(file, options, known, scanners, progress);
-                if tx.send((seq, read)).is_err() {
-                    break;
+            parse.spawn_scoped(scope, move || {
+                while let Some(&seq) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let file = &files[seq];
+                    let read = read_file(file, options, known, scanners, progress);
+                    let held = held_bytes(&read, file);
+                    if !budget.reserve(held) || tx.send((seq, read, held)).is_err() {
+                        break;
+                    }
                 }
             })?;
         }
         drop(tx);
+        // Should the writer stop early, parsing stops too.
+        let _stop = budget.closed_on_drop();
         let mut reports: BTreeMap<usize, FileReport> = BTreeMap::new();
         let mut next_report = 0;
         let mut done = |seq: usize, report: FileReport| -> Result<()> {
@@ -208,10 +218,10 @@ pub fn run(
         // can be stored, each batch as soon as nothing else is ready.
         let mut batch = DumpBatch::default();
         loop {
-            let (seq, read) = match rx.try_recv() {
+            let (seq, read, held) = match rx.try_recv() {
                 Ok(next) => next,
                 Err(TryRecvError::Empty) => {
-                    if batch.store(store, files, &mut done)? {
+                    if batch.store(store, files, &budget, &mut done)? {
                         committed();
                     }
                     match rx.recv() {
@@ -227,14 +237,16 @@ pub fn run(
                     let Read::Dump(meta) = read else {
                         unreachable!("a batch takes dumps")
                     };
-                    batch.bytes += file.size;
+                    batch.held += held;
                     batch.dumps.push((seq, meta));
-                    if batch.full() && batch.store(store, files, &mut done)? {
+                    if batch.dumps.len() >= BATCH_DUMPS
+                        && batch.store(store, files, &budget, &mut done)?
+                    {
                         committed();
                     }
                 }
                 read => {
-                    if batch.store(store, files, &mut done)? {
+                    if batch.store(store, files, &budget, &mut done)? {
                         committed();
                     }
                     let report = match read {
@@ -245,11 +257,12 @@ pub fn run(
                         },
                     };
                     committed();
+                    budget.free(held);
                     done(seq, report)?;
                 }
             }
         }
-        if batch.store(store, files, &mut done)? {
+        if batch.store(store, files, &budget, &mut done)? {
             committed();
         }
         Ok(())
@@ -257,6 +270,18 @@ pub fn run(
     store.end_background_checkpoints(checkpoints)?;
     ran?;
     Ok(totals)
+}
+
+/// The order files are read in: the small ones (heap dumps, mostly) first,
+/// then the large ones, each in input order. Storing a small file costs the
+/// single writer more than reading it costs a parse thread: read first, they
+/// keep the writer busy while the first large files are parsed, and the
+/// writer's last work, after every file is read, is a large file's alone.
+fn schedule(files: &[InputFile]) -> Vec<usize> {
+    let (mut order, large): (Vec<usize>, Vec<usize>) =
+        (0..files.len()).partition(|&i| files[i].size <= SMALL_FILE_BYTES);
+    order.extend(large);
+    order
 }
 
 /// Reads one file on a parse thread: identity, format, records.
@@ -455,20 +480,83 @@ fn store_file(
     }
 }
 
+/// What the files read and not yet stored hold in memory, against a limit. A
+/// parse thread reserves a file's share before it hands the file over, and
+/// the writer frees it once the file is stored; a file larger than the whole
+/// budget waits until nothing else is held.
+struct Budget {
+    /// `None` once the writer has stopped: nothing more is wanted.
+    held: Mutex<Option<u64>>,
+    freed: Condvar,
+    limit: u64,
+}
+
+impl Budget {
+    fn new(limit: u64) -> Budget {
+        Budget {
+            held: Mutex::new(Some(0)),
+            freed: Condvar::new(),
+            limit,
+        }
+    }
+
+    /// Waits until `bytes` fit; false when the writer has stopped.
+    fn reserve(&self, bytes: u64) -> bool {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            match *held {
+                None => return false,
+                Some(h) if h == 0 || h + bytes <= self.limit => {
+                    *held = Some(h + bytes);
+                    return true;
+                }
+                Some(_) => held = self.freed.wait(held).unwrap_or_else(|e| e.into_inner()),
+            }
+        }
+    }
+
+    fn free(&self, bytes: u64) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(h) = held.as_mut() {
+            *h = h.saturating_sub(bytes);
+        }
+        self.freed.notify_all();
+    }
+
+    /// A guard that, dropped, tells every waiting parse thread to stop.
+    fn closed_on_drop(&self) -> impl Drop + '_ {
+        struct Close<'b>(&'b Budget);
+        impl Drop for Close<'_> {
+            fn drop(&mut self) {
+                *self.0.held.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                self.0.freed.notify_all();
+            }
+        }
+        Close(self)
+    }
+}
+
+/// A file read's share of the [`Budget`].
+fn held_bytes(read: &Result<Read>, file: &InputFile) -> u64 {
+    let held = match read {
+        Ok(Read::Log(log)) => log.records.memory_bytes() as u64,
+        Ok(Read::Dump(_)) => file.size,
+        Ok(Read::Known(_)) | Err(_) => 0,
+    };
+    held.max(MIN_HELD_BYTES)
+}
+
 /// Small heap dumps waiting to be stored together, by their place in the input.
 #[derive(Default)]
 struct DumpBatch {
     dumps: Vec<(usize, DumpMeta)>,
-    bytes: u64,
+    /// Their share of the budget, given back once they are stored.
+    held: u64,
 }
 
 impl DumpBatch {
     fn takes(read: &Read, file: &InputFile) -> bool {
         matches!(read, Read::Dump(_)) && file.size <= SMALL_FILE_BYTES
-    }
-
-    fn full(&self) -> bool {
-        self.dumps.len() >= BATCH_DUMPS || self.bytes >= BATCH_BYTES
     }
 
     /// Stores the dumps waiting, in one transaction; should that fail, one at a
@@ -478,13 +566,13 @@ impl DumpBatch {
         &mut self,
         store: &mut Store,
         files: &[InputFile],
+        budget: &Budget,
         done: &mut impl FnMut(usize, FileReport) -> Result<()>,
     ) -> Result<bool> {
         if self.dumps.is_empty() {
             return Ok(false);
         }
         let dumps = std::mem::take(&mut self.dumps);
-        self.bytes = 0;
         let metas: Vec<&DumpMeta> = dumps.iter().map(|(_, meta)| meta).collect();
         match store.write_dumps(&metas) {
             Ok(outcomes) => {
@@ -502,6 +590,7 @@ impl DumpBatch {
                 }
             }
         }
+        budget.free(std::mem::take(&mut self.held));
         Ok(true)
     }
 }
@@ -617,4 +706,62 @@ fn modified(path: &std::path::Path) -> std::io::Result<YearStart> {
 fn too_long() -> &'static str {
     const _: () = assert!(MAX_CANDIDATE_LINE == 16 << 20);
     "line longer than 16 MiB"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sized(sizes: &[u64]) -> Vec<InputFile> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &size)| InputFile {
+                path: PathBuf::from(format!("f{i}")),
+                root: 0,
+                size,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn small_files_are_read_first_and_each_kind_in_input_order() {
+        let large = SMALL_FILE_BYTES + 1;
+        let files = sized(&[large, 9, large, SMALL_FILE_BYTES, 0, large]);
+        assert_eq!(schedule(&files), vec![1, 3, 4, 0, 2, 5]);
+        assert_eq!(schedule(&sized(&[])), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn the_budget_holds_parsing_until_the_writer_frees_and_lets_it_go_when_closed() {
+        let budget = Budget::new(10);
+        assert!(budget.reserve(6));
+        assert!(budget.reserve(4));
+        let (tx, rx) = std::sync::mpsc::channel();
+        thread::scope(|scope| {
+            let waiting = scope.spawn(|| {
+                let got = budget.reserve(3);
+                tx.send(()).unwrap();
+                got
+            });
+            // Full: the third reservation waits for the writer.
+            assert!(rx
+                .recv_timeout(std::time::Duration::from_millis(100))
+                .is_err());
+            budget.free(6);
+            rx.recv().unwrap();
+            assert!(waiting.join().unwrap());
+        });
+        // 4 + 3 held; a file larger than the whole budget waits for nothing
+        // to be held, then goes alone.
+        budget.free(7);
+        assert!(budget.reserve(25));
+        thread::scope(|scope| {
+            let waiting = scope.spawn(|| budget.reserve(1));
+            thread::sleep(std::time::Duration::from_millis(50));
+            drop(budget.closed_on_drop());
+            assert!(!waiting.join().unwrap(), "a closed budget stops parsing");
+        });
+        assert!(!budget.reserve(1));
+    }
 }
