@@ -170,7 +170,6 @@ pub fn run(
         .jobs
         .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, files.len());
-    let order = schedule(files);
     let next = AtomicUsize::new(0);
     let scanners = Scanners::default();
     let (tx, rx) = channel::<(usize, Result<Read>, u64)>();
@@ -179,19 +178,17 @@ pub fn run(
     let ran = thread::scope(|scope| -> Result<()> {
         for _ in 0..jobs {
             let tx = tx.clone();
-            let (order, next) = (&order, &next);
-            let (scanners, known, progress) = (&scanners, &known, &progress);
+            let (next, scanners, known, progress) = (&next, &scanners, &known, &progress);
             let budget = &budget;
             // Named, so a profile tells parsing from reading and writing.
             let parse = thread::Builder::new().name("parse".into());
-            parse.spawn_scoped(scope, move || {
-                while let Some(&seq) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let file = &files[seq];
-                    let read = read_file(file, options, known, scanners, progress);
-                    let held = held_bytes(&read, file);
-                    if !budget.reserve(held) || tx.send((seq, read, held)).is_err() {
-                        break;
-                    }
+            parse.spawn_scoped(scope, move || loop {
+                let seq = next.fetch_add(1, Ordering::Relaxed);
+                let Some(file) = files.get(seq) else { break };
+                let read = read_file(file, options, known, scanners, progress);
+                let held = held_bytes(&read, file);
+                if !budget.reserve(held) || tx.send((seq, read, held)).is_err() {
+                    break;
                 }
             })?;
         }
@@ -270,18 +267,6 @@ pub fn run(
     store.end_background_checkpoints(checkpoints)?;
     ran?;
     Ok(totals)
-}
-
-/// The order files are read in: the small ones (heap dumps, mostly) first,
-/// then the large ones, each in input order. Storing a small file costs the
-/// single writer more than reading it costs a parse thread: read first, they
-/// keep the writer busy while the first large files are parsed, and the
-/// writer's last work, after every file is read, is a large file's alone.
-fn schedule(files: &[InputFile]) -> Vec<usize> {
-    let (mut order, large): (Vec<usize>, Vec<usize>) =
-        (0..files.len()).partition(|&i| files[i].size <= SMALL_FILE_BYTES);
-    order.extend(large);
-    order
 }
 
 /// Reads one file on a parse thread: identity, format, records.
@@ -711,26 +696,6 @@ fn too_long() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sized(sizes: &[u64]) -> Vec<InputFile> {
-        sizes
-            .iter()
-            .enumerate()
-            .map(|(i, &size)| InputFile {
-                path: PathBuf::from(format!("f{i}")),
-                root: 0,
-                size,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn small_files_are_read_first_and_each_kind_in_input_order() {
-        let large = SMALL_FILE_BYTES + 1;
-        let files = sized(&[large, 9, large, SMALL_FILE_BYTES, 0, large]);
-        assert_eq!(schedule(&files), vec![1, 3, 4, 0, 2, 5]);
-        assert_eq!(schedule(&sized(&[])), Vec::<usize>::new());
-    }
 
     #[test]
     fn the_budget_holds_parsing_until_the_writer_frees_and_lets_it_go_when_closed() {
