@@ -184,48 +184,48 @@ impl<'s> SampleInsert<'s> {
     ) -> Result<usize> {
         let mut at = 0;
         for (process_id, utc_us, s) in rows {
-            let (kind, line_no) = (s.kind.as_str(), s.line_no as i64);
-            let values: [Option<&dyn ToSql>; SAMPLE_COLUMNS] = [
-                Some(process_id),
-                Some(utc_us),
-                Some(&kind),
-                value(&s.rss_bytes),
-                value(&s.pss_bytes),
-                value(&s.uss_bytes),
-                value(&s.vsz_bytes),
-                value(&s.live_slots),
-                value(&s.old_objects),
-                value(&s.msg_id),
-                value(&s.msg_class),
-                value(&s.msg_method),
-                Some(&file_id),
-                Some(&line_no),
-                value(&s.swap_bytes),
-                value(&s.gc_ms),
-                value(&s.msg_ms),
-                value(&s.msgs),
-            ];
-            for v in values {
-                at += 1;
-                match v {
-                    Some(v) => {
-                        self.stmt.raw_bind_parameter(at, v)?;
-                        self.null[at - 1] = false;
-                    }
-                    None if !self.null[at - 1] => {
-                        self.stmt.raw_bind_parameter(at, Null)?;
-                        self.null[at - 1] = true;
-                    }
-                    None => {}
-                }
-            }
+            self.bind(&mut at, Some(*process_id))?;
+            self.bind(&mut at, Some(*utc_us))?;
+            self.bind(&mut at, Some(s.kind.as_str()))?;
+            self.bind(&mut at, s.rss_bytes)?;
+            self.bind(&mut at, s.pss_bytes)?;
+            self.bind(&mut at, s.uss_bytes)?;
+            self.bind(&mut at, s.vsz_bytes)?;
+            self.bind(&mut at, s.live_slots)?;
+            self.bind(&mut at, s.old_objects)?;
+            self.bind(&mut at, s.msg_id)?;
+            self.bind(&mut at, s.msg_class.as_deref())?;
+            self.bind(&mut at, s.msg_method.as_deref())?;
+            self.bind(&mut at, Some(file_id))?;
+            self.bind(&mut at, Some(s.line_no as i64))?;
+            self.bind(&mut at, s.swap_bytes)?;
+            self.bind(&mut at, s.gc_ms)?;
+            self.bind(&mut at, s.msg_ms)?;
+            self.bind(&mut at, s.msgs)?;
         }
+        debug_assert_eq!(at % SAMPLE_COLUMNS, 0);
         Ok(self.stmt.raw_execute()?)
     }
-}
 
-fn value<T: ToSql>(v: &Option<T>) -> Option<&dyn ToSql> {
-    v.as_ref().map(|v| v as &dyn ToSql)
+    /// Binds the next parameter (`at` counts them), NULL for `None` unless
+    /// it holds NULL already.
+    #[inline]
+    fn bind<T: ToSql>(&mut self, at: &mut usize, v: Option<T>) -> Result<()> {
+        *at += 1;
+        let null = &mut self.null[*at - 1];
+        match v {
+            Some(v) => {
+                self.stmt.raw_bind_parameter(*at, v)?;
+                *null = false;
+            }
+            None if !*null => {
+                self.stmt.raw_bind_parameter(*at, Null)?;
+                *null = true;
+            }
+            None => {}
+        }
+        Ok(())
+    }
 }
 
 /// Counts one row offered: added, or present already (`INSERT OR IGNORE`).
