@@ -480,7 +480,7 @@ fn a_64_mib_line_is_scanned_in_bounded_memory_reading_each_byte_once() {
         let total = input.len();
         let mut found = Vec::new();
         let stats = Scanner::default()
-            .scan(&mut input, |c| match c {
+            .scan(std::io::BufReader::new(&mut input), |c| match c {
                 Candidate::Line { line_no, bytes } => found.push((line_no, parse_line(bytes, line_no))),
                 Candidate::TooLong { line_no } => found.push((line_no, Parsed::Rejected("too long"))),
             })

@@ -6,7 +6,7 @@
 //! by one. Lines longer than the buffer are skipped in bounded memory unless
 //! their head holds a trigger.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
 use aho_corasick::{packed, AhoCorasick};
 use memchr::memmem::Finder;
@@ -104,7 +104,11 @@ impl Scanner {
     }
 
     /// Reads `input` to its end, calling `on_candidate` for each candidate line in order.
-    pub fn scan<R: Read>(
+    ///
+    /// Whole lines are searched in the input's own blocks, in place; only a
+    /// line running across two blocks, or longer than [`BLOCK`], is copied
+    /// into a buffer of the scanner's.
+    pub fn scan<R: BufRead>(
         &self,
         mut input: R,
         mut on_candidate: impl FnMut(Candidate<'_>),
@@ -114,15 +118,51 @@ impl Scanner {
         let mut len = 0;
         let mut eof = false;
         loop {
-            while len < buf.len() && !eof {
-                match input.read(&mut buf[len..]) {
-                    Ok(0) => eof = true,
-                    Ok(n) => {
-                        len += n;
-                        stats.bytes += n as u64;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            if len == 0 && !eof {
+                // At a line's start: the whole lines of the next BLOCK bytes
+                // (a line of BLOCK bytes or more has no end among them, and is
+                // dealt with below), searched where they are.
+                let block = match input.fill_buf() {
+                    Ok(block) => block,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => return Err(e),
+                };
+                let window = &block[..block.len().min(BLOCK)];
+                if window.is_empty() {
+                    eof = true;
+                } else if let Some(i) = memrchr(b'\n', window) {
+                    let lines = &window[..i + 1];
+                    self.scan_lines(lines, stats.lines, &mut on_candidate);
+                    stats.lines += bytecount::count(lines, b'\n') as u64;
+                    let n = lines.len();
+                    stats.bytes += n as u64;
+                    input.consume(n);
+                    continue;
+                }
+            }
+            // Into the buffer: up to the end of the line begun (or to the
+            // buffer's end), so that what follows is read in place again.
+            while len < buf.len() && !eof {
+                let block = match input.fill_buf() {
+                    Ok(block) => block,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                if block.is_empty() {
+                    eof = true;
+                    break;
+                }
+                let room = &block[..block.len().min(buf.len() - len)];
+                let (take, ended) = match memchr(b'\n', room) {
+                    Some(i) => (i + 1, true),
+                    None => (room.len(), false),
+                };
+                buf[len..len + take].copy_from_slice(&room[..take]);
+                len += take;
+                stats.bytes += take as u64;
+                input.consume(take);
+                if ended {
+                    break;
                 }
             }
             let complete = match memrchr(b'\n', &buf[..len]) {
@@ -242,7 +282,7 @@ fn skip_line<R: Read>(
 mod tests {
     use super::*;
 
-    fn candidates(input: &[u8]) -> (Vec<(u64, String)>, ScanStats) {
+    fn scan_all(input: impl BufRead) -> (Vec<(u64, String)>, ScanStats) {
         let mut found = Vec::new();
         let stats = Scanner::default()
             .scan(input, |c| match c {
@@ -253,6 +293,20 @@ mod tests {
             })
             .unwrap();
         (found, stats)
+    }
+
+    /// What the scanner finds in `input`, the same whatever blocks it comes
+    /// in: all at once, in blocks larger than the scanner's, and in small
+    /// reads that cut lines anywhere.
+    fn candidates(input: &[u8]) -> (Vec<(u64, String)>, ScanStats) {
+        let whole = scan_all(input);
+        let large = scan_all(io::BufReader::with_capacity(3 * BLOCK + 5, input));
+        assert_eq!(large, whole, "blocks of 3 MiB");
+        for step in [4096, 65_537] {
+            let trickle = io::BufReader::new(Trickle { data: input, step });
+            assert_eq!(scan_all(trickle), whole, "reads of {step} bytes");
+        }
+        whole
     }
 
     /// A reader that hands out at most `step` bytes per read, to cross block edges.
@@ -303,7 +357,7 @@ mod tests {
         for step in [1, 7, 4096, 65_537] {
             let mut found = Vec::new();
             let s = Scanner::default()
-                .scan(Trickle { data: &input, step }, |c| {
+                .scan(io::BufReader::new(Trickle { data: &input, step }), |c| {
                     if let Candidate::Line { line_no, bytes } = c {
                         found.push((line_no, String::from_utf8_lossy(bytes).into_owned()));
                     }
