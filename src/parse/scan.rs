@@ -106,8 +106,8 @@ impl Scanner {
     /// Reads `input` to its end, calling `on_candidate` for each candidate line in order.
     ///
     /// Whole lines are searched in the input's own blocks, in place; only a
-    /// line running across two blocks, or longer than [`BLOCK`], is copied
-    /// into a buffer of the scanner's.
+    /// line running across two blocks, or longer than a block of the
+    /// scanner's (1 MiB), is copied into a buffer of its own.
     pub fn scan<R: BufRead>(
         &self,
         mut input: R,
