@@ -1,10 +1,10 @@
 //! Finds candidate lines in a stream of log bytes.
 //!
-//! The whole buffer is searched at once for short, rare pieces of the trigger
-//! literals (SIMD multi-literal search); only a line holding a piece is checked
-//! for a whole trigger, so noise lines are never split, validated or matched one
-//! by one. Lines longer than the buffer are skipped in bounded memory unless
-//! their head holds a trigger.
+//! Each block of whole lines (up to 1 MiB, where the input holds it) is searched
+//! at once for short, rare pieces of the trigger literals (SIMD multi-literal
+//! search); only a line holding a piece is checked for a whole trigger, so noise
+//! lines are never split, validated or matched one by one. Lines longer than a
+//! block are skipped in bounded memory unless their head holds a trigger.
 
 use std::io::{self, BufRead, Read};
 
