@@ -12,10 +12,12 @@ WITH chosen AS MATERIALIZED (
 )
 SELECT s.ts_us, p.host, p.pid, p.worker, s.source,
        s.rss_bytes, s.pss_bytes, s.uss_bytes, s.vsz_bytes, s.live_slots, s.old_objects,
-       s.msg_id, s.msg_class, s.msg_method,
+       s.msg_id, c.name, m.name,
        s.swap_bytes, s.gc_ms, s.msg_ms, s.msgs
 FROM chosen p
 JOIN sample s ON s.process_id = p.id
+LEFT JOIN msg_name c ON c.id = s.msg_class_id
+LEFT JOIN msg_name m ON m.id = s.msg_method_id
 WHERE (:from_us IS NULL OR s.ts_us >= :from_us)
   AND (:to_us IS NULL OR s.ts_us <= :to_us)
   AND (:source IS NULL OR s.source = :source)

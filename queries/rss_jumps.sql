@@ -5,9 +5,11 @@
 -- Parameters: :host (text, NULL for every host), :worker (regex on the worker type, NULL for all),
 -- :limit (integer, NULL for 20).
 WITH steps AS (
-    SELECT p.host, p.pid, p.worker, s.ts_us, s.msg_id, s.msg_class, s.msg_method, s.rss_bytes,
+    SELECT p.host, p.pid, p.worker, s.ts_us, s.msg_id, c.name AS msg_class, m.name AS msg_method, s.rss_bytes,
            s.rss_bytes - LAG(s.rss_bytes) OVER (PARTITION BY s.process_id ORDER BY s.ts_us) AS rss_jump
     FROM sample s JOIN process p ON p.id = s.process_id
+    LEFT JOIN msg_name c ON c.id = s.msg_class_id
+    LEFT JOIN msg_name m ON m.id = s.msg_method_id
     WHERE s.source IN ('patch', 'memlog')
       AND (:host IS NULL OR p.host = :host)
       AND (:worker IS NULL OR regexp(:worker, p.worker) OR regexp(:worker, p.worker || '::Runner'))

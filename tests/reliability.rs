@@ -1089,30 +1089,36 @@ fn a_version_3_database_is_migrated_forward_with_its_data() {
     let _ = fs::remove_dir_all(db.parent().unwrap());
 }
 
+/// Every sample of the first classic file, as the `samples` view (the same
+/// columns at every schema version since 4) shows them.
+fn first_file_samples(db: &Path) -> String {
+    sql(
+        db,
+        "SELECT process_id, ts_us, source, rss, pss, uss, vsz, live, old, msg_id, msg_class,
+                msg_method, file_id, line_no, swap, gc_ms, msg_ms, msgs
+         FROM samples WHERE file_id IN (SELECT MIN(id) FROM source_file WHERE format = 'classic')
+         ORDER BY process_id, ts_us, source",
+    )
+}
+
+/// What `fixtures/db/<name>.sql` holds before it is migrated.
+fn before_migration(name: &str, what: fn(&Path) -> String) -> String {
+    let tmp = TempDir::new().unwrap();
+    let db = tmp.path().join(format!("{name}.db"));
+    load_dump(name, &db);
+    what(&db)
+}
+
 #[test]
 fn a_version_6_database_is_migrated_forward_with_its_data() {
     // fixtures/db/v6.sql: trip1/appliance-a and appliance-a/tmp ingested as appliance-a
     // at schema version 6 (before the sample table was rebuilt with its source
     // check as comparisons).
-    let before = {
-        let tmp = TempDir::new().unwrap();
-        let db = tmp.path().join("v6.db");
-        load_dump("v6", &db);
-        sql(
-            &db,
-            "SELECT * FROM sample ORDER BY process_id, ts_us, source",
-        )
-    };
+    let before = before_migration("v6", first_file_samples);
+    assert_eq!(before.lines().count(), 245);
     let db = migrates_forward("v6", "6");
     // Every sample row is there as it was, and the summaries still equal them.
-    assert_eq!(
-        sql(
-            &db,
-            "SELECT * FROM sample WHERE file_id IN (SELECT MIN(id) FROM source_file WHERE format = 'classic')
-             ORDER BY process_id, ts_us, source"
-        ),
-        before
-    );
+    assert_eq!(first_file_samples(&db), before);
     let (expected, stored) = summaries(&db);
     assert_eq!(stored, expected);
     // The check still refuses a source it does not know.
@@ -1134,6 +1140,77 @@ fn a_version_6_database_is_migrated_forward_with_its_data() {
         "{}",
         stdout(&out)
     );
+    let _ = fs::remove_dir_all(db.parent().unwrap());
+}
+
+#[test]
+fn a_version_7_database_is_migrated_forward_with_its_data() {
+    // fixtures/db/v7.sql: the same files at schema version 7, the last to keep
+    // a sample's message class and method as text in its row.
+    let text = |db: &Path| {
+        sql(
+            db,
+            "SELECT process_id, ts_us, source, msg_class, msg_method FROM sample
+             ORDER BY process_id, ts_us, source",
+        )
+    };
+    let before = before_migration("v7", text);
+    let names = before_migration("v7", |db| {
+        sql(
+            db,
+            "SELECT msg_class FROM sample WHERE msg_class IS NOT NULL
+             UNION SELECT msg_method FROM sample WHERE msg_method IS NOT NULL ORDER BY 1",
+        )
+    });
+    let samples = before_migration("v7", first_file_samples);
+    // Rows with a class and a method, a method alone and neither.
+    assert_eq!(
+        before_migration("v7", |db| sql(
+            db,
+            "SELECT COUNT(*), COUNT(msg_class), COUNT(msg_method) FROM sample"
+        )),
+        "245|135|137"
+    );
+    let db = migrates_forward("v7", "7");
+    // Each name is stored once, and every sample names what it named before.
+    assert_eq!(names.lines().count(), 7);
+    assert_eq!(sql(&db, "SELECT name FROM msg_name ORDER BY name"), names);
+    assert_eq!(
+        sql(
+            &db,
+            "SELECT s.process_id, s.ts_us, s.source, c.name, m.name FROM sample s
+             LEFT JOIN msg_name c ON c.id = s.msg_class_id
+             LEFT JOIN msg_name m ON m.id = s.msg_method_id
+             WHERE s.file_id IN (SELECT MIN(id) FROM source_file WHERE format = 'classic')
+             ORDER BY s.process_id, s.ts_us, s.source"
+        ),
+        before
+    );
+    assert_eq!(first_file_samples(&db), samples);
+    // The file ingested after the migration (whose messages are of the same
+    // kinds: the names above did not grow) refers to the same names.
+    assert_ne!(
+        sql(
+            &db,
+            "SELECT COUNT(msg_method_id) FROM sample
+             WHERE file_id = (SELECT MAX(id) FROM source_file WHERE format = 'classic')"
+        ),
+        "0"
+    );
+    assert_eq!(
+        sql(
+            &db,
+            "SELECT COUNT(*) FROM samples WHERE msg_method IS NOT NULL
+             AND file_id = (SELECT MAX(id) FROM source_file WHERE format = 'classic')"
+        ),
+        sql(
+            &db,
+            "SELECT COUNT(msg_method_id) FROM sample
+             WHERE file_id = (SELECT MAX(id) FROM source_file WHERE format = 'classic')"
+        )
+    );
+    let (expected, stored) = summaries(&db);
+    assert_eq!(stored, expected);
     let _ = fs::remove_dir_all(db.parent().unwrap());
 }
 

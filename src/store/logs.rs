@@ -62,6 +62,8 @@ pub struct LogWrite<'s> {
     insert_process: CachedStatement<'s>,
     process_id: CachedStatement<'s>,
     start_near: CachedStatement<'s>,
+    insert_name: CachedStatement<'s>,
+    name_id: CachedStatement<'s>,
     tx: Transaction<'s>,
     file_id: i64,
     host: String,
@@ -69,8 +71,11 @@ pub struct LogWrite<'s> {
     /// pid -> its processes in this file (a pid is one worker type, or a few
     /// when it was reused).
     processes: FastMap<i64, Vec<Span>>,
+    /// Message class and method names -> their `msg_name` ids, as this
+    /// transaction found or added them.
+    names: FastMap<String, i64>,
     /// Samples waiting to be inserted, with their process id and UTC time.
-    pending: Vec<(i64, i64, Sample)>,
+    pending: Vec<Pending>,
     /// The pending samples' keys and places, sorted to insert in key order:
     /// sorting these moves 32 bytes a sample where the samples are 350.
     order: Vec<(i64, i64, SampleKind, u32)>,
@@ -120,11 +125,15 @@ impl Store {
                 "SELECT EXISTS (SELECT 1 FROM event WHERE host = ?1 AND pid = ?2 AND kind = 'worker_started'
                                  AND ts_us BETWEEN ?3 - ?4 AND ?3 + ?4)",
             )?,
+            insert_name: conn
+                .prepare_cached("INSERT INTO msg_name (name) VALUES (?1) ON CONFLICT (name) DO NOTHING")?,
+            name_id: conn.prepare_cached("SELECT id FROM msg_name WHERE name = ?1")?,
             tx,
             file_id,
             host: meta.host.clone(),
             path: meta.path.clone(),
             processes: FastMap::default(),
+            names: FastMap::default(),
             pending: Vec::with_capacity(PENDING_ROWS),
             order: Vec::with_capacity(PENDING_ROWS),
             offered: FastMap::default(),
@@ -150,11 +159,21 @@ fn insert_samples_sql(rows: usize) -> String {
     let row = format!("({})", vec!["?"; SAMPLE_COLUMNS].join(", "));
     format!(
         "INSERT OR IGNORE INTO sample (process_id, ts_us, source, rss_bytes, pss_bytes, uss_bytes,
-             vsz_bytes, live_slots, old_objects, msg_id, msg_class, msg_method, file_id, line_no,
-             swap_bytes, gc_ms, msg_ms, msgs)
+             vsz_bytes, live_slots, old_objects, msg_id, msg_class_id, msg_method_id, file_id,
+             line_no, swap_bytes, gc_ms, msg_ms, msgs)
          VALUES {}",
         vec![row; rows].join(", ")
     )
+}
+
+/// A sample waiting to be inserted: its process id, UTC time and message
+/// name ids.
+struct Pending {
+    process_id: i64,
+    utc_us: i64,
+    msg_class_id: Option<i64>,
+    msg_method_id: Option<i64>,
+    sample: Sample,
 }
 
 /// A prepared many-row sample INSERT and which of its parameters hold NULL.
@@ -179,13 +198,14 @@ impl<'s> SampleInsert<'s> {
     /// the rows the statement added.
     fn insert<'r>(
         &mut self,
-        rows: impl Iterator<Item = &'r (i64, i64, Sample)>,
+        rows: impl Iterator<Item = &'r Pending>,
         file_id: i64,
     ) -> Result<usize> {
         let mut at = 0;
-        for (process_id, utc_us, s) in rows {
-            self.bind(&mut at, Some(*process_id))?;
-            self.bind(&mut at, Some(*utc_us))?;
+        for row in rows {
+            let s = &row.sample;
+            self.bind(&mut at, Some(row.process_id))?;
+            self.bind(&mut at, Some(row.utc_us))?;
             self.bind(&mut at, Some(s.kind.as_str()))?;
             self.bind(&mut at, s.rss_bytes)?;
             self.bind(&mut at, s.pss_bytes)?;
@@ -194,8 +214,8 @@ impl<'s> SampleInsert<'s> {
             self.bind(&mut at, s.live_slots)?;
             self.bind(&mut at, s.old_objects)?;
             self.bind(&mut at, s.msg_id)?;
-            self.bind(&mut at, s.msg_class.as_deref())?;
-            self.bind(&mut at, s.msg_method.as_deref())?;
+            self.bind(&mut at, row.msg_class_id)?;
+            self.bind(&mut at, row.msg_method_id)?;
             self.bind(&mut at, Some(file_id))?;
             self.bind(&mut at, Some(s.line_no as i64))?;
             self.bind(&mut at, s.swap_bytes)?;
@@ -273,11 +293,31 @@ impl LogWrite<'_> {
                 id
             }
         };
-        self.pending.push((id, utc_us, s));
+        let msg_class_id = self.name_id(s.msg_class.as_deref())?;
+        let msg_method_id = self.name_id(s.msg_method.as_deref())?;
+        self.pending.push(Pending {
+            process_id: id,
+            utc_us,
+            msg_class_id,
+            msg_method_id,
+            sample: s,
+        });
         if self.pending.len() == PENDING_ROWS {
             self.flush_samples()?;
         }
         Ok(())
+    }
+
+    /// The `msg_name` id of a message class or method name, added when new.
+    fn name_id(&mut self, name: Option<&str>) -> Result<Option<i64>> {
+        let Some(name) = name else { return Ok(None) };
+        if let Some(&id) = self.names.get(name) {
+            return Ok(Some(id));
+        }
+        self.insert_name.execute([name])?;
+        let id: i64 = self.name_id.query_row([name], |r| r.get(0))?;
+        self.names.insert(name.to_string(), id);
+        Ok(Some(id))
     }
 
     /// Inserts the pending samples in key order, counting those already stored.
@@ -289,7 +329,7 @@ impl LogWrite<'_> {
             self.pending
                 .iter()
                 .enumerate()
-                .map(|(i, (process_id, utc_us, s))| (*process_id, *utc_us, s.kind, i as u32)),
+                .map(|(i, p)| (p.process_id, p.utc_us, p.sample.kind, i as u32)),
         );
         self.order.sort_unstable();
         // In key order, the samples of one process and source come in runs.
@@ -301,7 +341,7 @@ impl LogWrite<'_> {
             let last_us = run[run.len() - 1].1;
             let rss_max = run
                 .iter()
-                .filter_map(|&(.., i)| self.pending[i as usize].2.rss_bytes)
+                .filter_map(|&(.., i)| self.pending[i as usize].sample.rss_bytes)
                 .max();
             let sum = self.offered.entry((process_id, kind)).or_insert(Summary {
                 samples: 0,
@@ -315,9 +355,9 @@ impl LogWrite<'_> {
             sum.rss_max = sum.rss_max.max(rss_max);
         }
         fn rows<'r>(
-            pending: &'r [(i64, i64, Sample)],
+            pending: &'r [Pending],
             places: &'r [(i64, i64, SampleKind, u32)],
-        ) -> impl Iterator<Item = &'r (i64, i64, Sample)> {
+        ) -> impl Iterator<Item = &'r Pending> {
             places.iter().map(move |&(.., i)| &pending[i as usize])
         }
         let mut added = 0;
@@ -421,6 +461,8 @@ impl LogWrite<'_> {
             insert_process,
             process_id,
             start_near,
+            insert_name,
+            name_id,
             tx,
             file_id,
             path,
@@ -439,6 +481,8 @@ impl LogWrite<'_> {
             insert_process,
             process_id,
             start_near,
+            insert_name,
+            name_id,
         ));
         {
             let mut span = tx.prepare_cached(

@@ -8,6 +8,7 @@ use rusqlite::{Row, Statement, ToSql};
 
 use super::Store;
 use crate::analysis::Sample;
+use crate::heap::hash::FastMap;
 use crate::parse::SampleKind;
 
 /// A sample's queue message: id, class and method.
@@ -527,9 +528,19 @@ impl Store {
             ":to_us": sel.to_us,
             ":source": sel.source.map(SampleKind::as_str),
         };
+        // The message class and method names, by `msg_name` id.
+        let names: FastMap<i64, String> = if messages {
+            let mut names = self.conn.prepare_cached("SELECT id, name FROM msg_name")?;
+            let rows = names.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()
+                .context("reading the message names")?
+        } else {
+            FastMap::default()
+        };
+        let name = |id: Option<i64>| id.and_then(|id| names.get(&id).cloned());
         let message = |r: &Row<'_>| -> rusqlite::Result<Message> {
             if messages {
-                Ok((r.get(6)?, r.get(7)?, r.get(8)?))
+                Ok((r.get(6)?, name(r.get(7)?), name(r.get(8)?)))
             } else {
                 Ok((None, None, None))
             }
