@@ -1,6 +1,7 @@
-//! Reading a file's bytes on a thread of its own, inflating gzip (told by its
-//! magic bytes, several members read whole) and hashing what is on disk as it
-//! streams past, so reading, inflating and parsing run side by side.
+//! Reading a file's bytes, inflating gzip (told by its magic bytes, several
+//! members read whole) and hashing what is on disk as it streams past: on a
+//! thread of its own, so reading, inflating and parsing run side by side,
+//! unless the file is small enough that the thread costs more than it saves.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
@@ -99,16 +100,33 @@ fn give_back(block: Vec<u8>) {
     }
 }
 
-/// Reads (and inflates) a log file on a thread of its own, handing decoded blocks
-/// over a bounded channel, so inflating and parsing run side by side.
+/// Files up to this size on disk are read on the thread that reads their
+/// lines: starting a thread of its own cost a small file (most heap dumps, a
+/// few KB) more than reading it.
+const INLINE_FILE_BYTES: u64 = 256 << 10;
+
+/// Reads (and inflates) a log file, on a thread of its own unless it is small,
+/// handing decoded blocks over a bounded channel, so inflating and parsing run
+/// side by side.
 pub struct LogBytes {
-    blocks: Receiver<io::Result<Vec<u8>>>,
+    source: Source,
     /// A plain file's hash, taken here rather than on the reading thread: reading
     /// (copying out of the page cache) is the slower side, parsing has time to spare.
     plain_hash: Option<FileHasher>,
     current: Vec<u8>,
     at: usize,
-    reader: Option<JoinHandle<io::Result<ReadSummary>>>,
+}
+
+/// Where the blocks come from.
+enum Source {
+    /// Read here, a block at a time, as they are asked for.
+    Inline(BlockSource),
+    /// Read ahead on the reading thread.
+    Thread {
+        blocks: Receiver<io::Result<Vec<u8>>>,
+        reader: Option<JoinHandle<io::Result<ReadSummary>>>,
+    },
+    Finished,
 }
 
 impl LogBytes {
@@ -117,41 +135,214 @@ impl LogBytes {
         accept_truncated: bool,
         progress: impl FnMut(u64) + Send + 'static,
     ) -> Result<LogBytes> {
+        LogBytes::open_as(path, accept_truncated, progress, None)
+    }
+
+    /// [`LogBytes::open`], read here or on a thread as `inline` says (by the
+    /// file's size when `None`).
+    fn open_as(
+        path: &Path,
+        accept_truncated: bool,
+        progress: impl FnMut(u64) + Send + 'static,
+        inline: Option<bool>,
+    ) -> Result<LogBytes> {
         let mut file =
             File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let compressed = starts_with_gzip_magic(&mut file)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        // A few blocks of slack each way keep both threads busy; more only costs memory.
-        let (tx, rx) = sync_channel(BLOCKS_IN_FLIGHT);
-        let reader = thread::Builder::new()
-            .name("read".into())
-            .spawn(move || read_blocks(file, compressed, accept_truncated, progress, tx))?;
+        let cannot_read = || format!("cannot read {}", path.display());
+        let compressed = starts_with_gzip_magic(&mut file).with_context(cannot_read)?;
+        let size = file.metadata().with_context(cannot_read)?.len();
+        let blocks = BlockSource::new(file, size, compressed, accept_truncated, Box::new(progress));
+        let source = if inline.unwrap_or(size <= INLINE_FILE_BYTES) {
+            Source::Inline(blocks)
+        } else {
+            // A few blocks of slack each way keep both threads busy; more only costs memory.
+            let (tx, rx) = sync_channel(BLOCKS_IN_FLIGHT);
+            let reader = thread::Builder::new()
+                .name("read".into())
+                .spawn(move || blocks.send_all(&tx))?;
+            Source::Thread {
+                blocks: rx,
+                reader: Some(reader),
+            }
+        };
         Ok(LogBytes {
-            blocks: rx,
+            source,
             plain_hash: (!compressed).then(FileHasher::new),
             current: Vec::new(),
             at: 0,
-            reader: Some(reader),
         })
     }
 
-    /// Waits for the reading thread and returns what it found.
+    /// Reads what is left of the file (for its hash) and returns what the
+    /// reading found.
     pub fn finish(mut self) -> io::Result<ReadSummary> {
-        drop(std::mem::replace(&mut self.blocks, sync_channel(0).1));
-        let mut summary = match self.reader.take().map(JoinHandle::join) {
-            Some(Ok(result)) => result?,
-            _ => return Err(io::Error::other("the reading thread stopped unexpectedly")),
+        let mut summary = match std::mem::replace(&mut self.source, Source::Finished) {
+            Source::Inline(blocks) => blocks.finish()?,
+            Source::Thread { blocks, reader } => {
+                // The reading thread, told no more blocks are wanted, only hashes.
+                drop(blocks);
+                match reader.map(JoinHandle::join) {
+                    Some(Ok(result)) => result?,
+                    _ => return Err(io::Error::other("the reading thread stopped unexpectedly")),
+                }
+            }
+            Source::Finished => return Err(io::Error::other("the file was finished already")),
         };
         if let Some(hasher) = &self.plain_hash {
             summary.hash = hasher.hex();
         }
         Ok(summary)
     }
+
+    /// The next block read, `None` at the end (or after an error given out).
+    fn next_read(&mut self) -> Option<io::Result<Vec<u8>>> {
+        match &mut self.source {
+            Source::Inline(blocks) => blocks.next().transpose(),
+            Source::Thread { blocks, .. } => blocks.recv().ok(),
+            Source::Finished => None,
+        }
+    }
 }
 
 impl Drop for LogBytes {
     fn drop(&mut self) {
         give_back(std::mem::take(&mut self.current));
+    }
+}
+
+/// What a file is read through: the file, hashed as it is read, and inflated
+/// when it is gzip.
+type Hashed = BufReader<HashingReader<File, Box<dyn FnMut(u64) + Send>>>;
+
+enum Decoder {
+    Gzip(Box<MultiGzDecoder<Hashed>>),
+    Plain(Box<Hashed>),
+}
+
+/// A file's decoded bytes, a block at a time.
+struct BlockSource {
+    decoder: Decoder,
+    compressed: bool,
+    accept_truncated: bool,
+    truncated: bool,
+    /// The end was reached, or an error given out: no more blocks.
+    done: bool,
+    /// An error met after the bytes of the block given out before it.
+    failed: Option<io::Error>,
+}
+
+impl BlockSource {
+    fn new(
+        file: File,
+        size: u64,
+        compressed: bool,
+        accept_truncated: bool,
+        progress: Box<dyn FnMut(u64) + Send>,
+    ) -> BlockSource {
+        let reader = if compressed {
+            HashingReader::new(file, progress)
+        } else {
+            HashingReader::counting(file, progress)
+        };
+        // A small file needs no more buffer than it has bytes.
+        let buffer = (size + 1).clamp(8 << 10, 256 << 10) as usize;
+        let raw = BufReader::with_capacity(buffer, reader);
+        BlockSource {
+            decoder: if compressed {
+                Decoder::Gzip(Box::new(MultiGzDecoder::new(raw)))
+            } else {
+                Decoder::Plain(Box::new(raw))
+            },
+            compressed,
+            accept_truncated,
+            truncated: false,
+            done: false,
+            failed: None,
+        }
+    }
+
+    /// The next block of decoded bytes; `None` at the end, and after an error.
+    fn next(&mut self) -> io::Result<Option<Vec<u8>>> {
+        if let Some(e) = self.failed.take() {
+            return self.end(e);
+        }
+        if self.done {
+            return Ok(None);
+        }
+        let (block, error) = match &mut self.decoder {
+            Decoder::Gzip(gz) => fill_block(&mut **gz),
+            Decoder::Plain(raw) => fill_block(&mut **raw),
+        };
+        match (block, error) {
+            (Some(block), error) => {
+                self.failed = error;
+                Ok(Some(block))
+            }
+            (None, None) => {
+                self.done = true;
+                Ok(None)
+            }
+            (None, Some(e)) => self.end(e),
+        }
+    }
+
+    /// The end of the blocks after a read error: a gzip stream that ends
+    /// early is a truncated file, kept up to there with `--accept-truncated`.
+    fn end(&mut self, e: io::Error) -> io::Result<Option<Vec<u8>>> {
+        self.done = true;
+        if self.compressed && self.accept_truncated && e.kind() == io::ErrorKind::UnexpectedEof {
+            self.truncated = true;
+            return Ok(None);
+        }
+        Err(self.reason(e))
+    }
+
+    /// What a read error means, said for the user.
+    fn reason(&self, e: io::Error) -> io::Error {
+        if !self.compressed {
+            return e;
+        }
+        let reason = if e.kind() == io::ErrorKind::UnexpectedEof {
+            format!("gzip: {e}: the file is truncated (--accept-truncated keeps the readable part)")
+        } else {
+            format!("gzip: {e}")
+        };
+        io::Error::new(e.kind(), reason)
+    }
+
+    /// Sends every block, then the summary; stops sending quietly when the
+    /// receiving side has gone (it failed, or needs no more).
+    fn send_all(mut self, tx: &SyncSender<io::Result<Vec<u8>>>) -> io::Result<ReadSummary> {
+        loop {
+            match self.next() {
+                Ok(Some(block)) => {
+                    if tx.send(Ok(block)).is_err() {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = tx.send(Err(io::Error::new(e.kind(), e.to_string())));
+                    return Err(e);
+                }
+            }
+        }
+        self.finish()
+    }
+
+    /// Hashes what is left unread of the file and says how it was read.
+    fn finish(self) -> io::Result<ReadSummary> {
+        let mut raw = match self.decoder {
+            Decoder::Gzip(gz) => gz.into_inner(),
+            Decoder::Plain(raw) => *raw,
+        };
+        // Whatever the decoder left unread still belongs to the file's hash.
+        io::copy(&mut raw, &mut io::sink())?;
+        Ok(ReadSummary {
+            hash: raw.get_ref().hex_digest(),
+            compressed: self.compressed,
+            truncated: self.truncated,
+        })
     }
 }
 
@@ -173,8 +364,8 @@ impl LogBytes {
     /// false at the end of the file.
     fn fill(&mut self) -> io::Result<bool> {
         while self.at == self.current.len() {
-            match self.blocks.recv() {
-                Ok(Ok(block)) => {
+            match self.next_read() {
+                Some(Ok(block)) => {
                     if let Some(hasher) = &mut self.plain_hash {
                         hasher.update(&block);
                     }
@@ -185,8 +376,8 @@ impl LogBytes {
                     }
                     self.at = 0;
                 }
-                Ok(Err(e)) => return Err(e),
-                Err(_) => return Ok(false),
+                Some(Err(e)) => return Err(e),
+                None => return Ok(false),
             }
         }
         Ok(true)
@@ -244,89 +435,37 @@ impl Read for LogBytes {
     }
 }
 
-fn read_blocks(
-    file: File,
-    compressed: bool,
-    accept_truncated: bool,
-    progress: impl FnMut(u64),
-    tx: SyncSender<io::Result<Vec<u8>>>,
-) -> io::Result<ReadSummary> {
-    let reader = if compressed {
-        HashingReader::new(file, progress)
-    } else {
-        HashingReader::counting(file, progress)
-    };
-    let mut raw = BufReader::with_capacity(256 * 1024, reader);
-    let mut truncated = false;
-    if compressed {
-        let mut gz = MultiGzDecoder::new(raw);
-        match pump(&mut gz, &tx) {
-            Ok(()) => {}
-            Err(e) if accept_truncated && e.kind() == io::ErrorKind::UnexpectedEof => {
-                truncated = true
-            }
-            Err(e) => {
-                let reason = if e.kind() == io::ErrorKind::UnexpectedEof {
-                    format!("gzip: {e}: the file is truncated (--accept-truncated keeps the readable part)")
-                } else {
-                    format!("gzip: {e}")
-                };
-                let reason = io::Error::new(e.kind(), reason);
-                let _ = tx.send(Err(io::Error::new(e.kind(), reason.to_string())));
-                return Err(reason);
-            }
-        }
-        raw = gz.into_inner();
-    } else if let Err(e) = pump(&mut raw, &tx) {
-        let _ = tx.send(Err(io::Error::new(e.kind(), e.to_string())));
-        return Err(e);
-    }
-    drop(tx);
-    // Whatever the decoder left unread still belongs to the file's hash.
-    io::copy(&mut raw, &mut io::sink())?;
-    Ok(ReadSummary {
-        hash: raw.get_ref().hex_digest(),
-        compressed,
-        truncated,
-    })
-}
-
-/// Copies `from` into blocks on the channel until its end; stops quietly when the
-/// receiving side has gone (it failed and needs no more).
-fn pump(from: &mut impl Read, tx: &SyncSender<io::Result<Vec<u8>>>) -> io::Result<()> {
+/// Reads `from` into one block (a spare one, filled again without zeroing;
+/// grown, zeroed, only as the file needs), up to [`BLOCK`] bytes: the block,
+/// `None` at the end, and the error that stopped it, if one did, after the
+/// bytes read before it.
+fn fill_block(from: &mut impl Read) -> (Option<Vec<u8>>, Option<io::Error>) {
+    let mut block = spare_block();
+    let mut len = 0;
+    let mut error = None;
     loop {
-        // A spare block's bytes up to its length were written before: filled
-        // again without zeroing; it grows (zeroed) only as the file needs.
-        let mut block = spare_block();
-        let mut len = 0;
-        loop {
-            if len == block.len() {
-                if len >= BLOCK {
-                    break;
-                }
-                block.resize((2 * len).clamp(MIN_BLOCK, BLOCK), 0);
+        if len == block.len() {
+            if len >= BLOCK {
+                break;
             }
-            match from.read(&mut block[len..]) {
-                Ok(0) => break,
-                Ok(n) => len += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    if len > 0 {
-                        block.truncate(len);
-                        let _ = tx.send(Ok(block));
-                    }
-                    return Err(e);
-                }
+            block.resize((2 * len).clamp(MIN_BLOCK, BLOCK), 0);
+        }
+        match from.read(&mut block[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                error = Some(e);
+                break;
             }
-        }
-        if len == 0 {
-            return Ok(());
-        }
-        block.truncate(len);
-        if tx.send(Ok(block)).is_err() {
-            return Ok(());
         }
     }
+    if len == 0 {
+        give_back(block);
+        return (None, error);
+    }
+    block.truncate(len);
+    (Some(block), error)
 }
 
 #[cfg(test)]
@@ -350,6 +489,53 @@ mod tests {
             assert_eq!(summary.hash, content_hash(&path).unwrap(), "{path:?}");
             assert_eq!(summary.compressed, path.extension().unwrap() == "gz");
             assert!(text.starts_with(b"[----] "));
+        }
+    }
+
+    /// Everything one reading gives: the bytes, then the summary or the error.
+    fn read_all(path: &Path, accept_truncated: bool, inline: bool) -> (Vec<u8>, String) {
+        let mut bytes = LogBytes::open_as(path, accept_truncated, |_| {}, Some(inline)).unwrap();
+        let mut text = Vec::new();
+        let read = bytes.read_to_end(&mut text);
+        let end = match read.and_then(|_| bytes.finish()) {
+            Ok(s) => format!("{} {} {}", s.hash, s.compressed, s.truncated),
+            Err(e) => format!("error: {e}"),
+        };
+        (text, end)
+    }
+
+    /// A file read here and on a thread gives the same bytes, hash and end:
+    /// a truncated gzip kept up to its end or refused, a corrupt one refused.
+    #[test]
+    fn read_inline_or_on_a_thread_gives_the_same() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let truncated = dir.join("edge/truncated.log.gz");
+        let cases = [
+            (dir.join("trip1/appliance-a/evm.log"), false),
+            (dir.join("edge/long-line.log.gz"), false),
+            (truncated.clone(), true),
+            (truncated.clone(), false),
+            (dir.join("edge/corrupt.log.gz"), false),
+        ];
+        for (path, accept) in cases {
+            let inline = read_all(&path, accept, true);
+            assert_eq!(inline, read_all(&path, accept, false), "{path:?} {accept}");
+            let (text, end) = inline;
+            let name = path.file_name().unwrap().to_str().unwrap();
+            match (name, accept) {
+                ("truncated.log.gz", true) => {
+                    assert!(end.ends_with(" true true"), "{end}");
+                    assert!(!text.is_empty());
+                }
+                ("truncated.log.gz", false) => {
+                    assert!(end.contains("the file is truncated"), "{end}")
+                }
+                ("corrupt.log.gz", _) => assert!(end.starts_with("error: gzip: "), "{end}"),
+                _ => {
+                    assert!(end.ends_with(" false"), "{end}");
+                    assert_eq!(end.split(' ').next().unwrap(), content_hash(&path).unwrap());
+                }
+            }
         }
     }
 }
