@@ -170,6 +170,31 @@ pub struct DumpContent {
     pub table: ObjectTable,
 }
 
+impl DumpContent {
+    /// About the memory it holds (what its vectors and strings have room
+    /// for): its share of what files read and waiting to be stored may hold.
+    pub fn memory_bytes(&self) -> u64 {
+        use std::mem::size_of;
+        let t = &self.table;
+        let table = t.address.capacity() * size_of::<u64>()
+            + t.generation.capacity() * size_of::<u32>()
+            + t.site.capacity() * size_of::<u32>()
+            + t.memsize.capacity() * size_of::<u64>()
+            + t.parent.capacity() * size_of::<u32>();
+        let text = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+        let sites = self.sites.capacity() * size_of::<Site>()
+            + self
+                .sites
+                .iter()
+                .map(|s| s.class.capacity() + text(&s.file) + text(&s.gem))
+                .sum::<usize>();
+        let roots = self.roots.capacity() * size_of::<String>()
+            + self.roots.iter().map(String::capacity).sum::<usize>();
+        let generations = self.generations.capacity() * size_of::<(u32, u64, u64)>();
+        (size_of::<DumpContent>() + table + sites + roots + generations) as u64
+    }
+}
+
 impl DumpReader {
     /// Reads a whole dump from `bytes` (already inflated): lines are read in
     /// place in the blocks `bytes` hands out; only a line that runs across

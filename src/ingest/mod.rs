@@ -42,10 +42,13 @@ pub const DEFAULT_HOST: &str = "appliance";
 /// What files read and not yet stored may hold in memory; parsing waits
 /// beyond that, which bounds memory however far the writer falls behind. A log
 /// holds its records up to `buffer::SPILL_BYTES` in memory, a heap dump
-/// (counted by its size on disk) what it holds.
+/// what its content holds.
 const HELD_BYTES: u64 = 2 * SPILL_BYTES as u64;
-/// The least a file read is counted as holding.
-const MIN_HELD_BYTES: u64 = 4 << 10;
+/// The least a file read is counted as holding: at most a batch of small
+/// files waits for the writer at once. Counted at what their vectors hold,
+/// a few thousand small dumps had piled up behind a log being stored, their
+/// many small allocations holding several times that.
+const MIN_HELD_BYTES: u64 = HELD_BYTES / BATCH_DUMPS as u64;
 /// Heap dumps up to this size on disk are read on one thread.
 const SERIAL_DUMP_BYTES: u64 = 1 << 20;
 /// Small dumps stored in one transaction at most.
@@ -192,7 +195,7 @@ pub fn run(
                 let seq = next.fetch_add(1, Ordering::Relaxed);
                 let Some(file) = files.get(seq) else { break };
                 let read = read_file(file, options, known, scanners, progress);
-                let held = held_bytes(&read, file);
+                let held = held_bytes(&read);
                 if !budget.reserve(held) || tx.send((seq, read, held)).is_err() {
                     break;
                 }
@@ -531,10 +534,12 @@ impl Budget {
 }
 
 /// A file read's share of the [`Budget`].
-fn held_bytes(read: &Result<Read>, file: &InputFile) -> u64 {
+fn held_bytes(read: &Result<Read>) -> u64 {
     let held = match read {
         Ok(Read::Log(log)) => log.records.memory_bytes() as u64,
-        Ok(Read::Dump(_)) => file.size,
+        // What its content holds in memory: a small dump's tables are
+        // several times its size on disk.
+        Ok(Read::Dump(dump)) => dump.content.as_ref().map_or(0, |c| c.memory_bytes()),
         Ok(Read::Known(_)) | Err(_) => 0,
     };
     held.max(MIN_HELD_BYTES)
