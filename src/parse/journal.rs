@@ -326,7 +326,7 @@ pub fn frame_text(
     };
     Ok(Some(Framed {
         meta: LineMeta { line_no, time, pid },
-        host: Some(String::from_utf8_lossy(host).into_owned()),
+        host: Some(super::lossy(host).into_owned()),
         message: message.to_vec(),
     }))
 }

@@ -99,7 +99,7 @@ fn bracketed_count(hay: &[u8], key: &[u8]) -> Result<Option<i64>, &'static str> 
 }
 
 fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    super::lossy(b).into_owned()
 }
 
 /// A message's own prefix: `MIQ(Class#method) ` or `MIQ(Class.method) `.
@@ -196,7 +196,7 @@ fn patch_sample(
         }
         _ => return Err("no {Live:, Old:, RSS:, PSS:} block at the end of the line"),
     };
-    let worker = worker_type(&String::from_utf8_lossy(p.class)).to_string();
+    let worker = worker_type(&super::lossy(p.class)).to_string();
     let mut sample = Sample::new(meta.line_no, meta.time, meta.pid, worker, SampleKind::Patch);
     let mut known = 0;
     for pair in tail[block_start + 1..tail.len() - 1].split(|&c| c == b',') {
