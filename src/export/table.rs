@@ -1,5 +1,6 @@
 //! Result tables as aligned text for people, CSV or JSON for pipes.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use anyhow::Result;
@@ -14,12 +15,12 @@ pub enum TableFormat {
     Json,
 }
 
-fn cell(v: &Value) -> String {
+fn cell(v: &Value) -> Cow<'_, str> {
     match v {
-        Value::Null => String::new(),
-        Value::Integer(i) => i.to_string(),
-        Value::Real(f) => f.to_string(),
-        Value::Text(s) => s.clone(),
+        Value::Null => Cow::Borrowed(""),
+        Value::Integer(i) => Cow::Owned(i.to_string()),
+        Value::Real(f) => Cow::Owned(f.to_string()),
+        Value::Text(s) => Cow::Borrowed(s),
     }
 }
 
@@ -39,7 +40,8 @@ pub fn write_table(out: &mut impl Write, table: &Table, format: TableFormat) -> 
             let mut w = csv::Writer::from_writer(out);
             w.write_record(&table.columns)?;
             for row in &table.rows {
-                w.write_record(row.iter().map(cell))?;
+                let cells: Vec<Cow<'_, str>> = row.iter().map(cell).collect();
+                w.write_record(cells.iter().map(|c| c.as_bytes()))?;
             }
             w.flush()?;
             Ok(())
@@ -69,17 +71,27 @@ pub fn write_table(out: &mut impl Write, table: &Table, format: TableFormat) -> 
     }
 }
 
+/// The characters of a cell (its bytes when it is ASCII, as most are).
+fn shown_width(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count()
+    }
+}
+
 /// Columns padded to their widest cell; numbers right-aligned.
 fn write_aligned(out: &mut impl Write, table: &Table) -> Result<()> {
-    let cells: Vec<Vec<String>> = table
+    // Text cells are borrowed, numbers formatted once.
+    let cells: Vec<Vec<Cow<'_, str>>> = table
         .rows
         .iter()
         .map(|r| r.iter().map(cell).collect())
         .collect();
-    let mut widths: Vec<usize> = table.columns.iter().map(|c| c.chars().count()).collect();
+    let mut widths: Vec<usize> = table.columns.iter().map(|c| shown_width(c)).collect();
     for row in &cells {
         for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
+            *w = (*w).max(shown_width(c));
         }
     }
     let numeric: Vec<bool> = (0..table.columns.len())
@@ -91,13 +103,15 @@ fn write_aligned(out: &mut impl Write, table: &Table) -> Result<()> {
                 && !table.rows.is_empty()
         })
         .collect();
-    let line = |out: &mut dyn Write, row: &[String]| -> std::io::Result<()> {
-        let mut text = String::new();
+    // One line's text, built in one buffer for every line.
+    let mut text = String::new();
+    let mut line = |out: &mut dyn Write, row: &[Cow<'_, str>]| -> std::io::Result<()> {
+        text.clear();
         for (i, c) in row.iter().enumerate() {
             if i > 0 {
                 text.push_str("  ");
             }
-            let pad = widths[i] - c.chars().count();
+            let pad = widths[i] - shown_width(c);
             if numeric[i] {
                 text.extend(std::iter::repeat_n(' ', pad));
                 text.push_str(c);
@@ -110,7 +124,12 @@ fn write_aligned(out: &mut impl Write, table: &Table) -> Result<()> {
         }
         writeln!(out, "{}", text.trim_end())
     };
-    line(out, &table.columns)?;
+    let header: Vec<Cow<'_, str>> = table
+        .columns
+        .iter()
+        .map(|c| Cow::Borrowed(c.as_str()))
+        .collect();
+    line(out, &header)?;
     for row in &cells {
         line(out, row)?;
     }
