@@ -45,9 +45,9 @@ pub const DEFAULT_HOST: &str = "appliance";
 /// what its content holds.
 const HELD_BYTES: u64 = 2 * SPILL_BYTES as u64;
 /// The least a file read is counted as holding: at most a batch of small
-/// files waits for the writer at once. Counted at what their vectors hold,
-/// a few thousand small dumps had piled up behind a log being stored, their
-/// many small allocations holding several times that.
+/// files waits for the writer at once. Counted only at what their vectors
+/// hold, nearly two thousand small dumps had piled up behind a log being
+/// stored, their many small allocations holding several times that.
 const MIN_HELD_BYTES: u64 = HELD_BYTES / BATCH_DUMPS as u64;
 /// Heap dumps up to this size on disk are read on one thread.
 const SERIAL_DUMP_BYTES: u64 = 1 << 20;

@@ -291,7 +291,8 @@ impl Record {
 }
 
 /// `bytes` as text, invalid UTF-8 replaced. Checked first as a whole, which
-/// is several times faster on the short ASCII fields of log lines than
+/// is several times faster on valid text (the short ASCII fields of log
+/// lines, a query's text cells) than
 /// `String::from_utf8_lossy`'s byte-at-a-time walk.
 pub(crate) fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(bytes) {

@@ -92,11 +92,7 @@ impl Value {
             ValueRef::Null => Value::Null,
             ValueRef::Integer(i) => Value::Integer(i),
             ValueRef::Real(f) => Value::Real(f),
-            // Checked whole first: faster than the lossy walk on valid text.
-            ValueRef::Text(t) => Value::Text(match std::str::from_utf8(t) {
-                Ok(text) => text.to_owned(),
-                Err(_) => String::from_utf8_lossy(t).into_owned(),
-            }),
+            ValueRef::Text(t) => Value::Text(crate::parse::lossy(t).into_owned()),
             ValueRef::Blob(b) => Value::Text(format!("<{} bytes>", b.len())),
         }
     }
