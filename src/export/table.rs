@@ -40,8 +40,10 @@ pub fn write_table(out: &mut impl Write, table: &Table, format: TableFormat) -> 
             let mut w = csv::Writer::from_writer(out);
             w.write_record(&table.columns)?;
             for row in &table.rows {
-                let cells: Vec<Cow<'_, str>> = row.iter().map(cell).collect();
-                w.write_record(cells.iter().map(|c| c.as_bytes()))?;
+                for v in row {
+                    w.write_field(cell(v).as_bytes())?;
+                }
+                w.write_record(None::<&[u8]>)?;
             }
             w.flush()?;
             Ok(())
