@@ -429,7 +429,7 @@ fn next_up(x: f64) -> f64 {
 /// (`a` before `b`, `keys[b] < keys[a]`): insertion sort within short runs,
 /// then bottom-up merges.
 fn count_inversions(keys: &mut Vec<f64>) -> u64 {
-    const RUN: usize = 32;
+    const RUN: usize = 16;
     let n = keys.len();
     let mut count = 0u64;
     for run in keys.chunks_mut(RUN) {
@@ -462,6 +462,9 @@ fn count_inversions(keys: &mut Vec<f64>) -> u64 {
 /// Merges two sorted runs into `into` (their length together), returning how
 /// many pairs (one of `left`, one of `right`) had the right key lower.
 fn merge_counting(left: &[f64], right: &[f64], into: &mut [f64]) -> u64 {
+    if left.len() == right.len() {
+        return merge_counting_both_ends(left, right, into);
+    }
     let (mut i, mut j, mut count) = (0, 0, 0u64);
     let out = &mut into[..left.len() + right.len()];
     for slot in out.iter_mut() {
@@ -480,6 +483,39 @@ fn merge_counting(left: &[f64], right: &[f64], into: &mut [f64]) -> u64 {
     let done = i + j;
     out[done..done + left.len() - i].copy_from_slice(&left[i..]);
     out[done + left.len() - i..].copy_from_slice(&right[j..]);
+    count
+}
+
+/// [`merge_counting`] of two runs of one length: the lower half of the output
+/// merged from the front and the upper half from the back in one loop, two
+/// independent chains of comparisons instead of one (about a quarter faster).
+/// Neither end runs out: after `k` steps each end has taken `k` of `2n` keys,
+/// so with `k < n` both runs still have a key on both sides. Equal keys put
+/// `left` first from both ends, as a stable merge does. A right key counts the
+/// left keys above it: from the front, those not yet taken; from the back,
+/// those already taken.
+fn merge_counting_both_ends(left: &[f64], right: &[f64], into: &mut [f64]) -> u64 {
+    let n = left.len();
+    let out = &mut into[..2 * n];
+    let (mut i, mut j) = (0, 0);
+    // How many of each run the back has not taken.
+    let (mut il, mut jl) = (n, n);
+    let mut count = 0u64;
+    for k in 0..n {
+        let (l, r) = (left[i], right[j]);
+        let take_right = r < l;
+        count += (take_right as u64) * (n - i) as u64;
+        out[k] = if take_right { r } else { l };
+        j += take_right as usize;
+        i += !take_right as usize;
+
+        let (l, r) = (left[il - 1], right[jl - 1]);
+        let take_left = l > r;
+        count += (!take_left as u64) * (n - il) as u64;
+        out[2 * n - 1 - k] = if take_left { l } else { r };
+        il -= take_left as usize;
+        jl -= !take_left as usize;
+    }
     count
 }
 
@@ -544,7 +580,18 @@ fn list_inversions(
             let mid = (start + width).min(n);
             let end = (start + 2 * width).min(n);
             let (mut i, mut j, mut out) = (start, mid, start);
-            while i < mid && j < end {
+            // Keys come close to sorted (few pairs lie in a listed bracket):
+            // only where the runs overlap is there anything to merge. Left
+            // points not above the right run's first go out as they are;
+            // right points not below the left run's last stay where they are.
+            let mut overlap_end = end;
+            if mid < end {
+                let ahead = from[start..mid].partition_point(|p| p.key <= from[mid].key);
+                into[start..start + ahead].copy_from_slice(&from[start..start + ahead]);
+                (i, out) = (start + ahead, start + ahead);
+                overlap_end = mid + from[mid..end].partition_point(|p| p.key < from[mid - 1].key);
+            }
+            while i < mid && j < overlap_end {
                 if from[j].key < from[i].key {
                     // Every left point still waiting is above this right one.
                     let right = from[j];
@@ -628,6 +675,30 @@ mod tests {
                 (x, y)
             })
             .collect()
+    }
+
+    #[test]
+    fn inversions_are_counted_as_pair_by_pair() {
+        let mut rng = Rng::new(0x1a7e5);
+        for n in [0, 1, 2, 15, 16, 17, 31, 32, 33, 100, 255, 256, 1000, 1500] {
+            for spread in [3, 1000, 1 << 30] {
+                // Few distinct keys (many ties), then mostly distinct ones.
+                let keys: Vec<f64> = (0..n).map(|_| rng.below(spread) as f64).collect();
+                let mut expected = 0u64;
+                for (a, &ka) in keys.iter().enumerate() {
+                    expected += keys[a + 1..].iter().filter(|&&kb| kb < ka).count() as u64;
+                }
+                let mut sorted = keys.clone();
+                sorted.sort_unstable_by(f64::total_cmp);
+                let mut counted = keys;
+                assert_eq!(
+                    count_inversions(&mut counted),
+                    expected,
+                    "n {n}, spread {spread}"
+                );
+                assert_eq!(counted, sorted, "n {n}, spread {spread}");
+            }
+        }
     }
 
     #[test]
