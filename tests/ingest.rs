@@ -447,6 +447,29 @@ fn files_lists_what_was_ingested() {
 }
 
 #[test]
+fn files_times_are_those_sqlite_formats_from_the_stored_microseconds() {
+    let db = Db::new();
+    db.both_appliances();
+    let listed: String = db
+        .ok(&["files", "--format", "csv"])
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            format!("{}|{}|{}\n", fields[12], fields[13], fields[14])
+        })
+        .collect();
+    let shell = db.sqlite3(
+        "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', first_ts_us / 1000000, 'unixepoch'), \
+                strftime('%Y-%m-%dT%H:%M:%SZ', last_ts_us / 1000000, 'unixepoch'), \
+                strftime('%Y-%m-%dT%H:%M:%SZ', ingested_us / 1000000, 'unixepoch') \
+         FROM source_file ORDER BY id",
+    );
+    assert!(shell.lines().count() >= 3, "{shell}");
+    assert_eq!(listed, shell);
+}
+
+#[test]
 fn events_filter_by_host_and_pid() {
     let db = Db::new();
     db.both_appliances();

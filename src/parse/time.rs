@@ -102,13 +102,37 @@ pub fn format_utc_us(ts_us: i64) -> String {
 /// Appends `2017-03-01T00:00:06.137911Z`; written by hand for years 1970 to 9999
 /// because export formats one per row.
 pub fn push_utc_us(out: &mut Vec<u8>, ts_us: i64) {
-    const END_OF_9999: i64 = 253_402_300_800_000_000;
-    if !(0..END_OF_9999).contains(&ts_us) {
+    if !(0..END_OF_9999_US).contains(&ts_us) {
         let dt = chrono::DateTime::from_timestamp_micros(ts_us).unwrap_or_default();
         out.extend_from_slice(dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string().as_bytes());
         return;
     }
+    push_date_time(out, ts_us / 1_000_000);
+    out.push(b'.');
+    push_digits(out, (ts_us % 1_000_000) as u64, 6);
+    out.push(b'Z');
+}
+
+/// Formats UTC microseconds as `2017-03-01T00:00:06Z`, the fraction dropped
+/// (toward zero, as SQL's integer division does).
+pub fn format_utc_seconds(ts_us: i64) -> String {
     let secs = ts_us / 1_000_000;
+    if !(0..END_OF_9999_US).contains(&ts_us) {
+        let dt = chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default();
+        return dt.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    }
+    let mut out = Vec::with_capacity(20);
+    push_date_time(&mut out, secs);
+    out.push(b'Z');
+    String::from_utf8(out).expect("a formatted time is ASCII")
+}
+
+/// The first microsecond of year 10 000: times before it (and from 1970) are
+/// formatted by hand.
+const END_OF_9999_US: i64 = 253_402_300_800_000_000;
+
+/// Appends `2017-03-01T00:00:06` for seconds since 1970.
+fn push_date_time(out: &mut Vec<u8>, secs: i64) {
     let (y, m, d) = civil_from_days(secs / 86_400);
     let sod = secs % 86_400;
     push_digits(out, y as u64, 4);
@@ -122,9 +146,6 @@ pub fn push_utc_us(out: &mut Vec<u8>, ts_us: i64) {
     push_digits(out, (sod / 60 % 60) as u64, 2);
     out.push(b':');
     push_digits(out, (sod % 60) as u64, 2);
-    out.push(b'.');
-    push_digits(out, (ts_us % 1_000_000) as u64, 6);
-    out.push(b'Z');
 }
 
 #[cfg(test)]
@@ -152,6 +173,32 @@ mod tests {
         ] {
             assert_eq!(format_utc_us(us), chrono(us), "{us}");
         }
+    }
+
+    #[test]
+    fn seconds_are_formatted_as_chrono_does_with_the_fraction_dropped() {
+        let chrono = |secs: i64| {
+            chrono::DateTime::from_timestamp(secs, 0)
+                .unwrap()
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        };
+        let mut us = 0i64;
+        while us < 253_402_300_800_000_000 {
+            assert_eq!(format_utc_seconds(us), chrono(us / 1_000_000), "{us}");
+            us += 1_727_999_999_999 + (us % 7_919) * 1_000_003;
+        }
+        assert_eq!(
+            format_utc_seconds(1_502_496_000_999_999),
+            "2017-08-12T00:00:00Z"
+        );
+        // Toward zero before 1970, as `first_ts_us / 1000000` is in SQL.
+        assert_eq!(format_utc_seconds(-1), "1970-01-01T00:00:00Z");
+        assert_eq!(format_utc_seconds(-1_000_001), "1969-12-31T23:59:59Z");
+        assert_eq!(
+            format_utc_seconds(253_402_300_800_000_000),
+            "+10000-01-01T00:00:00Z"
+        );
     }
 
     #[test]

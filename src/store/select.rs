@@ -9,6 +9,7 @@ use rusqlite::{Row, Statement, ToSql};
 use super::Store;
 use crate::analysis::Sample;
 use crate::heap::hash::FastMap;
+use crate::parse::time::format_utc_seconds;
 use crate::parse::SampleKind;
 
 /// A sample's queue message: id, class and method.
@@ -283,7 +284,24 @@ impl Store {
 
     pub fn files(&self) -> Result<Table> {
         let mut stmt = self.conn.prepare_cached(named("files"))?;
-        collect_table(&mut stmt, &[]).context("listing files")
+        let mut table = collect_table(&mut stmt, &[]).context("listing files")?;
+        // Times are stored as UTC µs and listed as UTC seconds.
+        for (stored, shown) in [
+            ("first_us", "first"),
+            ("last_us", "last"),
+            ("ingested_us", "ingested"),
+        ] {
+            let Some(at) = table.columns.iter().position(|c| c == stored) else {
+                continue;
+            };
+            table.columns[at] = shown.to_string();
+            for row in &mut table.rows {
+                if let Value::Integer(us) = row[at] {
+                    row[at] = Value::Text(format_utc_seconds(us));
+                }
+            }
+        }
+        Ok(table)
     }
 
     /// The selected processes, ordered by host, pid, worker.
